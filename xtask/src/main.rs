@@ -1,0 +1,95 @@
+//! Developer tasks: `cargo xtask <task>`.
+//!
+//! * `ci`: what CI runs: format check, clippy with `-D warnings`, every test, doc tests, docs.
+
+#![expect(clippy::print_stderr, reason = "xtask reports progress on stderr")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1);
+    let root = project_root();
+    match task.as_deref() {
+        Some("ci") => ci(&root),
+        Some("test") => test(&root),
+        Some("-h" | "--help") | None => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\ntasks:\n  ci    fmt check, clippy -D warnings, tests, doc tests, docs\n  test  every test (nextest when installed, else cargo test)"
+            );
+            Ok(())
+        }
+        Some(other) => bail!("unknown task `{other}` (try `cargo xtask --help`)"),
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn ci(root: &Path) -> Result<()> {
+    run(root, "cargo", &["fmt", "--all", "--", "--check"], &[])?;
+    run(
+        root,
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    test(root)?;
+    run(
+        root,
+        "cargo",
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
+}
+
+fn test(root: &Path) -> Result<()> {
+    let have_nextest = Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if have_nextest {
+        let profile = if std::env::var_os("CI").is_some() {
+            "ci"
+        } else {
+            "default"
+        };
+        run(
+            root,
+            "cargo",
+            &["nextest", "run", "--workspace", "--profile", profile],
+            &[],
+        )?;
+        run(root, "cargo", &["test", "--workspace", "--doc"], &[])
+    } else {
+        run(root, "cargo", &["test", "--workspace"], &[])
+    }
+}
+
+fn run(root: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("failed to start `{program}`"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
