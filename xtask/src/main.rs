@@ -1,8 +1,14 @@
 //! Developer tasks: `cargo xtask <task>`.
 //!
-//! * `ci`: what CI runs: format check, clippy with `-D warnings`, every test, doc tests, docs.
+//! * `ci`: what CI runs: format check, clippy with `-D warnings`, every test, doc tests, docs, and
+//!   the SDK conformance scripts.
+//! * `test`: every test (nextest when installed).
+//! * `conformance`: starts `steward-platform` on a free port in a temporary data dir and runs the
+//!   official TypeScript and Python SDKs against it (`conformance/`).
 
 #![expect(clippy::print_stderr, reason = "xtask reports progress on stderr")]
+
+mod conformance;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,9 +21,10 @@ fn main() -> Result<()> {
     match task.as_deref() {
         Some("ci") => ci(&root),
         Some("test") => test(&root),
+        Some("conformance") => conformance::run(&root, std::env::args().nth(2).as_deref()),
         Some("-h" | "--help") | None => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci    fmt check, clippy -D warnings, tests, doc tests, docs\n  test  every test (nextest when installed, else cargo test)"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci           fmt check, clippy -D warnings, tests, doc tests, docs, conformance\n  test         every test (nextest when installed, else cargo test)\n  conformance  the official TypeScript and Python SDKs against a local platform [filter]"
             );
             Ok(())
         }
@@ -53,7 +60,8 @@ fn ci(root: &Path) -> Result<()> {
         "cargo",
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
-    )
+    )?;
+    conformance::run(root, None)
 }
 
 fn test(root: &Path) -> Result<()> {
@@ -80,7 +88,7 @@ fn test(root: &Path) -> Result<()> {
     }
 }
 
-fn run(root: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
+pub(crate) fn run(root: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)

@@ -23,14 +23,15 @@ pub(crate) fn fixture(rel: &str) -> serde_json::Value {
 #[track_caller]
 pub(crate) fn roundtrip<T: DeserializeOwned + Serialize>(rel: &str) -> T {
     let raw = fixture(rel);
-    let text = serde_json::to_string(&raw).unwrap();
+    let text = raw.to_string();
     let parsed: T = serde_json::from_str(&text).unwrap_or_else(|e| {
         panic!(
             "fixture {rel} does not parse as {}: {e}",
             std::any::type_name::<T>()
         )
     });
-    let back = serde_json::to_value(&parsed).unwrap();
+    let back = serde_json::to_value(&parsed)
+        .unwrap_or_else(|e| panic!("fixture {rel} does not serialize back: {e}"));
     pretty_assertions::assert_eq!(back, raw, "fixture {rel} does not round-trip");
     parsed
 }

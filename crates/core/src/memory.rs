@@ -1,1 +1,0 @@
-//! Placeholder module, filled in by the memory work.

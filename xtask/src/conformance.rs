@@ -1,0 +1,104 @@
+//! `cargo xtask conformance`: the official SDKs against a local platform.
+//!
+//! Builds `steward-platform`, starts it on a free loopback port with a temporary data dir, and
+//! runs `conformance/ts/check.mjs` (TypeScript SDK) and `conformance/py/check.py` (Python SDK)
+//! against it. The Python interpreter is `$STEWARD_PYTHON` when set (CI points it at a venv with
+//! `anthropic` installed), else `python3`. The TypeScript SDK is installed into
+//! `conformance/ts/node_modules` when it is missing.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// Kills the platform when the run ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
+    crate::run(
+        root,
+        "cargo",
+        &["build", "--quiet", "-p", "steward-platform", "--bin", "steward-platform"],
+        &[],
+    )?;
+    let ts_dir = root.join("conformance/ts");
+    if !ts_dir.join("node_modules/@anthropic-ai/sdk").exists() {
+        crate::run(
+            &ts_dir,
+            "npm",
+            &["install", "--no-package-lock", "--no-audit", "--no-fund"],
+            &[],
+        )?;
+    }
+
+    let data_dir = std::env::temp_dir().join(format!("steward-conformance-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir)?;
+    let port = free_port()?;
+    let listen = format!("127.0.0.1:{port}");
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let binary = target_dir.join("debug/steward-platform");
+    let child = Command::new(&binary)
+        .args(["serve", "--listen", &listen, "--data-dir"])
+        .arg(&data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("failed to start {}", binary.display()))?;
+    let _server = Server(child);
+    wait_for(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+    let key = std::fs::read_to_string(data_dir.join("api_key"))
+        .context("the platform wrote no api_key file in its data dir")?;
+    let base_url = format!("http://{listen}");
+    let envs = [("STEWARD_BASE_URL", base_url.as_str()), ("STEWARD_API_KEY", key.trim())];
+
+    let mut args_ts = vec!["check.mjs"];
+    let mut args_py = vec!["check.py"];
+    if let Some(filter) = filter {
+        args_ts.push(filter);
+        args_py.push(filter);
+    }
+    let python = std::env::var("STEWARD_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let ts = crate::run(&ts_dir, "node", &args_ts, &envs);
+    let py = crate::run(&root.join("conformance/py"), &python, &args_py, &envs);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    match (ts, py) {
+        (Ok(()), Ok(())) => Ok(()),
+        (ts, py) => bail!(
+            "SDK conformance failed (typescript: {}, python: {})",
+            outcome(&ts),
+            outcome(&py)
+        ),
+    }
+}
+
+fn outcome(result: &Result<()>) -> &'static str {
+    if result.is_ok() { "ok" } else { "failed" }
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn wait_for(addr: SocketAddr) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("the platform did not listen on {addr} within 60 s")
+}
