@@ -1,4 +1,33 @@
-//! The Rust client of the Managed Agents API and the session runner that answers `requires_action`
-//! by dispatching custom tool calls to host-side tool plugins.
+//! The Rust client of the Managed Agents API.
 //!
-//! Under construction: see ARCHITECTURE.md for what this crate will hold.
+//! * [`Client`] holds the configuration and a `tower` service stack ([`http`]): per-attempt and
+//!   total timeouts, retries that never duplicate a non-idempotent request, an optional
+//!   concurrency limit, one `tracing` span per call, and any layers the caller adds.
+//! * Typed calls: [`Client::get`], [`Client::post`], [`Client::post_empty`],
+//!   [`Client::delete`], [`Client::list`] (a `Stream` over cursor pages), and the general
+//!   [`RequestBuilder`] they are built on.
+//! * [`resources`]: typed calls per resource (`client.agents()`, `client.sessions().events()`).
+//! * [`sse`]: a sans-IO server-sent-events parser and the typed event stream built on it.
+//! * [`Error`]: one error type, grouped by what the caller can do.
+//!
+//! Configuration comes from the builder, or from the environment through
+//! [`Client::from_env`] (variable names in [`mod@env`]). The API key is a
+//! [`secrecy::SecretString`] and enters a request only in the last layer before the wire.
+
+pub mod client;
+pub mod env;
+pub mod error;
+pub mod http;
+pub mod pagination;
+pub mod query;
+pub mod request;
+pub mod resources;
+pub mod sse;
+
+pub use client::{Client, ClientBuilder};
+pub use error::{ApiErrorInfo, Error, Result, TimeoutScope};
+pub use http::retry::{RetryAction, RetryPolicy, should_retry};
+pub use http::{ApiRequest, ApiResponse, RetrySafety};
+pub use pagination::ListStream;
+pub use request::RequestBuilder;
+pub use sse::EventStream;

@@ -1,0 +1,33 @@
+//! Typed resources: `client.agents()`, `client.sessions().events()`.
+//!
+//! Each method is a thin shell over [`RequestBuilder`](crate::RequestBuilder): it fills in the
+//! path (IDs percent-encoded as one segment each), the route template for the tracing span,
+//! the endpoint's beta and the [`RetrySafety`](crate::RetrySafety) of the call:
+//! * creates and `POST …/events` are not idempotent (a retry could duplicate them);
+//! * updates (`POST /v1/x/{id}`) are idempotent: they set fields or patch metadata, so a repeat
+//!   converges (with a `version` lock, a repeat after a lost response may fail with a conflict
+//!   even though the first attempt succeeded, but it never applies twice);
+//! * archive and other bodiless POSTs, GET and DELETE are idempotent.
+
+pub mod agents;
+pub mod sessions;
+
+use crate::query::percent_encode;
+
+/// Percent-encodes an ID as one path segment (as the SDK's `path` template does).
+pub(crate) fn seg(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    percent_encode(id, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_one_escaped_segment() {
+        assert_eq!(seg("agent_011CZ"), "agent_011CZ");
+        assert_eq!(seg("../x?y#z"), "..%2Fx%3Fy%23z");
+    }
+}

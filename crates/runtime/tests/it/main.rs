@@ -1,0 +1,14 @@
+//! Integration tests of steward-runtime against local servers on 127.0.0.1:0.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions panic on setup failures"
+)]
+
+mod errors;
+mod pagination;
+mod requests;
+mod resources;
+mod retry;
+mod sse;
+mod support;
