@@ -1326,14 +1326,15 @@ impl<'de> Deserialize<'de> for RosterEntryParams {
                     }
                     None => return Err(D::Error::custom("missing field `type` of roster entry")),
                 };
-                let invalid =
-                    |e: serde_json::Error| D::Error::custom(format_args!("invalid `{tag}`: {e}"));
+                let invalid = |e: crate::open::DecodeError| {
+                    D::Error::custom(format_args!("invalid `{tag}`: {e}"))
+                };
                 match tag {
-                    "agent" => AgentVersionParams::deserialize(&raw)
+                    "agent" => crate::open::decode::<AgentVersionParams>(&raw)
                         .map(Self::Agent)
                         .map_err(invalid),
                     "self" => Ok(Self::SelfAgent),
-                    "advisor" => AdvisorModel::deserialize(&raw)
+                    "advisor" => crate::open::decode::<AdvisorModel>(&raw)
                         .map(Self::Advisor)
                         .map_err(invalid),
                     _ => Ok(Self::Unknown(raw)),

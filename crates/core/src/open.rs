@@ -184,7 +184,7 @@ macro_rules! open_union {
                     None => return Err(D::Error::custom(concat!("invalid ", stringify!($name), ": expected an object"))),
                 };
                 match tag {
-                    $( $tag => <$ty as ::serde::Deserialize>::deserialize(&raw)
+                    $( $tag => $crate::open::decode::<$ty>(&raw)
                         .map(Self::$variant)
                         .map_err(|e| D::Error::custom(format_args!("invalid `{}`: {}", $tag, e))), )*
                     _ => Ok(Self::Unknown(raw)),
@@ -192,6 +192,45 @@ macro_rules! open_union {
             }
         }
     };
+}
+
+/// Decodes one variant of a union from its raw JSON object, keeping the path of a nested error.
+///
+/// `serde_json::from_value` alone reports only the innermost message ("invalid type: string,
+/// expected u32"); this adds where it happened (`` `networking.allowed_hosts[0]`: … ``), so a
+/// 400 from the platform names the field.
+#[doc(hidden)]
+pub fn decode<T: serde::de::DeserializeOwned>(raw: &serde_json::Value) -> Result<T, DecodeError> {
+    serde_path_to_error::deserialize(raw).map_err(|e| {
+        let path = e.path().to_string();
+        DecodeError {
+            path: if path == "." { None } else { Some(path) },
+            inner: e.into_inner(),
+        }
+    })
+}
+
+/// A decode error with the path of the field it happened at; see [`decode`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct DecodeError {
+    path: Option<String>,
+    inner: serde_json::Error,
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "`{path}`: {}", self.inner),
+            None => write!(f, "{}", self.inner),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.inner)
+    }
 }
 
 /// Serializes `{"type": tag, ...inner}`; used by [`open_union!`](crate::open_union).
@@ -236,6 +275,34 @@ mod tests {
         let err = serde_json::from_str::<Block>(r#"{"text":"x"}"#).unwrap_err();
         assert!(err.to_string().contains("missing field `type`"), "{err}");
         assert!(serde_json::from_str::<Block>("[1]").is_err());
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Nested {
+        inner: Vec<u32>,
+    }
+
+    crate::open_union! {
+        enum Outer {
+            "nested" => Nested(Nested),
+        }
+    }
+
+    #[test]
+    fn nested_errors_carry_their_path() {
+        let err =
+            serde_json::from_str::<Outer>(r#"{"type":"nested","inner":[1,"x"]}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("invalid `nested`: `inner[1]`: invalid type: string \"x\""),
+            "{err}"
+        );
+        let _ = Outer::KNOWN_TYPES;
+        assert!(!Outer::Nested(Nested { inner: vec![] }).is_unknown());
+        assert_eq!(
+            Outer::Nested(Nested { inner: vec![] }).type_name(),
+            "nested"
+        );
     }
 
     #[test]

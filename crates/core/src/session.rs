@@ -522,12 +522,13 @@ impl<'de> Deserialize<'de> for SessionAgentParam {
             }
             None => return Err(D::Error::custom("missing field `type` of agent")),
         };
-        let invalid = |e: serde_json::Error| D::Error::custom(format_args!("invalid `{tag}`: {e}"));
+        let invalid =
+            |e: crate::open::DecodeError| D::Error::custom(format_args!("invalid `{tag}`: {e}"));
         match tag {
-            "agent" => AgentVersionParams::deserialize(&raw)
+            "agent" => crate::open::decode::<AgentVersionParams>(&raw)
                 .map(Self::Agent)
                 .map_err(invalid),
-            "agent_with_overrides" => AgentWithOverrides::deserialize(&raw)
+            "agent_with_overrides" => crate::open::decode::<AgentWithOverrides>(&raw)
                 .map(Self::WithOverrides)
                 .map_err(invalid),
             _ => Ok(Self::Unknown(raw)),

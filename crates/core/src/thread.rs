@@ -240,15 +240,16 @@ impl<'de> Deserialize<'de> for ThreadAgent {
             }
             None => return Err(D::Error::custom("invalid ThreadAgent: expected an object")),
         };
-        let invalid = |e: serde_json::Error| D::Error::custom(format_args!("invalid `{tag}`: {e}"));
+        let invalid =
+            |e: crate::open::DecodeError| D::Error::custom(format_args!("invalid `{tag}`: {e}"));
         match tag {
-            "agent" => SessionThreadAgent::deserialize(&raw)
+            "agent" => crate::open::decode::<SessionThreadAgent>(&raw)
                 .map(Self::Agent)
                 .map_err(invalid),
-            "advisor" => AdvisorModel::deserialize(&raw)
+            "advisor" => crate::open::decode::<AdvisorModel>(&raw)
                 .map(Self::Advisor)
                 .map_err(invalid),
-            "inline" => InlineAgent::deserialize(&raw)
+            "inline" => crate::open::decode::<InlineAgent>(&raw)
                 .map(Self::Inline)
                 .map_err(invalid),
             _ => Ok(Self::Unknown(raw)),

@@ -153,7 +153,7 @@ macro_rules! secret_union {
                     None => return Err(D::Error::custom(concat!("invalid ", stringify!($name), ": expected an object"))),
                 };
                 match tag {
-                    $( $tag => <$ty>::deserialize(&raw)
+                    $( $tag => $crate::open::decode::<$ty>(&raw)
                         .map(Self::$variant)
                         .map_err(|e| D::Error::custom(format_args!("invalid `{}`: {}", $tag, e))), )*
                     _ => Ok(Self::Unknown(raw)),

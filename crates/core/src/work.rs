@@ -130,10 +130,10 @@ impl<'de> Deserialize<'de> for WorkData {
             None => None,
         };
         match tag {
-            Some("session") => SessionWorkData::deserialize(&raw)
+            Some("session") => crate::open::decode::<SessionWorkData>(&raw)
                 .map(Self::Session)
                 .map_err(|e| D::Error::custom(format_args!("invalid `session`: {e}"))),
-            Some("healthcheck") | None => HealthcheckWorkData::deserialize(&raw)
+            Some("healthcheck") | None => crate::open::decode::<HealthcheckWorkData>(&raw)
                 .map(Self::Healthcheck)
                 .map_err(|e| D::Error::custom(format_args!("invalid `healthcheck`: {e}"))),
             Some(_) => Ok(Self::Unknown(raw)),

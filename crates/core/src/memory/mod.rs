@@ -208,10 +208,10 @@ impl<'de> Deserialize<'de> for MemoryListItem {
             }
         };
         match tag {
-            "memory" => Memory::deserialize(&raw)
+            "memory" => crate::open::decode::<Memory>(&raw)
                 .map(Self::Memory)
                 .map_err(|e| D::Error::custom(format_args!("invalid `memory`: {e}"))),
-            "memory_prefix" => MemoryPrefix::deserialize(&raw)
+            "memory_prefix" => crate::open::decode::<MemoryPrefix>(&raw)
                 .map(Self::Prefix)
                 .map_err(|e| D::Error::custom(format_args!("invalid `memory_prefix`: {e}"))),
             _ => Ok(Self::Unknown(raw)),

@@ -476,7 +476,7 @@ fn session_create_errors_name_the_field() {
         r#"{"agent":{"type":"agent_with_overrides","id":"a","version":"7"},"environment_id":"e"}"#,
     );
     assert!(
-        err.contains("invalid `agent_with_overrides`: invalid type: string \"7\""),
+        err.contains("invalid `agent_with_overrides`: `version`: invalid type: string \"7\""),
         "{err}"
     );
     let err = parse_error::<SessionCreate>(
