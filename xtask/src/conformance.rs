@@ -2,9 +2,9 @@
 //!
 //! Builds `steward-platform`, starts it on a free loopback port with a temporary data dir, and
 //! runs `conformance/ts/check.mjs` (TypeScript SDK) and `conformance/py/check.py` (Python SDK)
-//! against it. The Python interpreter is `$STEWARD_PYTHON` when set (CI points it at a venv with
-//! `anthropic` installed), else `python3`. The TypeScript SDK is installed into
-//! `conformance/ts/node_modules` when it is missing.
+//! against it. The SDKs are installed on first use: the TypeScript SDK into
+//! `conformance/ts/node_modules`, the Python SDK into a venv at `target/conformance-venv`
+//! (`$STEWARD_PYTHON` overrides the interpreter).
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -27,7 +27,14 @@ pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
     crate::run(
         root,
         "cargo",
-        &["build", "--quiet", "-p", "steward-platform", "--bin", "steward-platform"],
+        &[
+            "build",
+            "--quiet",
+            "-p",
+            "steward-platform",
+            "--bin",
+            "steward-platform",
+        ],
         &[],
     )?;
     let ts_dir = root.join("conformance/ts");
@@ -61,7 +68,10 @@ pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
     let key = std::fs::read_to_string(data_dir.join("api_key"))
         .context("the platform wrote no api_key file in its data dir")?;
     let base_url = format!("http://{listen}");
-    let envs = [("STEWARD_BASE_URL", base_url.as_str()), ("STEWARD_API_KEY", key.trim())];
+    let envs = [
+        ("STEWARD_BASE_URL", base_url.as_str()),
+        ("STEWARD_API_KEY", key.trim()),
+    ];
 
     let mut args_ts = vec!["check.mjs"];
     let mut args_py = vec!["check.py"];
@@ -69,7 +79,7 @@ pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
         args_ts.push(filter);
         args_py.push(filter);
     }
-    let python = std::env::var("STEWARD_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let python = python(root)?;
     let ts = crate::run(&ts_dir, "node", &args_ts, &envs);
     let py = crate::run(&root.join("conformance/py"), &python, &args_py, &envs);
     let _ = std::fs::remove_dir_all(&data_dir);
@@ -81,6 +91,40 @@ pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
             outcome(&py)
         ),
     }
+}
+
+/// The interpreter with the Python SDK: `$STEWARD_PYTHON`, else a venv under `target/` that is
+/// created and filled from `conformance/py/requirements.txt` when missing.
+fn python(root: &Path) -> Result<String> {
+    if let Ok(python) = std::env::var("STEWARD_PYTHON") {
+        return Ok(python);
+    }
+    let venv = root.join("target/conformance-venv");
+    let python = venv.join("bin/python");
+    let ready = Command::new(&python)
+        .args(["-c", "import anthropic"])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ready {
+        let venv_arg = venv.to_string_lossy().into_owned();
+        crate::run(root, "python3", &["-m", "venv", &venv_arg], &[])?;
+        let pip = venv.join("bin/pip").to_string_lossy().into_owned();
+        crate::run(
+            root,
+            &pip,
+            &[
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                "conformance/py/requirements.txt",
+            ],
+            &[],
+        )?;
+    }
+    Ok(python.to_string_lossy().into_owned())
 }
 
 fn outcome(result: &Result<()>) -> &'static str {
