@@ -168,17 +168,18 @@ def _():
 
 @check("sessions: create, retrieve, update, list, resources, archive, delete")
 def _():
+    env = state.get("env") or beta.environments.create(name="py-session-env")
     agent = beta.agents.create(name="py-session-agent", model="claude-sonnet-4-6")
     store = beta.memory_stores.create(name="user-bob")
     session = beta.sessions.create(
         agent=agent.id,
-        environment_id=state["env"].id,
+        environment_id=env.id,
         resources=[{"type": "memory_store", "memory_store_id": store.id, "access": "read_only"}],
     )
     assert session.id.startswith("sesn_") and session.status == "idle" and session.agent.version == 1
     assert session.resources[0].mount_path == "/mnt/memory/user-bob"
     assert beta.sessions.update(session.id, title="t").title == "t"
-    beta.sessions.create(agent={"type": "agent", "id": agent.id}, environment_id=state["env"].id)
+    beta.sessions.create(agent={"type": "agent", "id": agent.id}, environment_id=env.id)
     assert len(list(beta.sessions.list(limit=1, agent_id=agent.id))) == 2
     assert len(list(beta.sessions.resources.list(session.id))) == 1
     assert beta.sessions.archive(session.id).archived_at is not None
