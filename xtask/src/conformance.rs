@@ -59,6 +59,7 @@ pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
     let child = Command::new(&binary)
         .args(["serve", "--listen", &listen, "--data-dir"])
         .arg(&data_dir)
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
