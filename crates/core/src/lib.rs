@@ -12,7 +12,22 @@
 //! * "Absent", `null` and a value are kept apart where the API gives them different meanings
 //!   ([`Nullable`]).
 //! * Request structs have public fields and `Default`, so call sites read
-//!   `AgentCreate { name, model, ..Default::default() }`.
+//!   `AgentCreate { name, model, ..Default::default() }`:
+//!
+//! ```
+//! use steward_core::agent::AgentCreate;
+//!
+//! let create = AgentCreate {
+//!     name: "assistant".into(),
+//!     model: "claude-sonnet-4-6".into(),
+//!     system: "Check your memory first.".to_owned().into(),
+//!     ..Default::default()
+//! };
+//! let json = serde_json::to_value(&create).unwrap();
+//! assert_eq!(json["model"], "claude-sonnet-4-6");
+//! assert_eq!(json["system"], "Check your memory first.");
+//! assert!(json.get("description").is_none());
+//! ```
 
 pub mod agent;
 pub mod common;
