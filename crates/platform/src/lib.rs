@@ -12,16 +12,18 @@
 //! * Storage is one SQLite file with append-only migrations ([`db`], [`migrations`]); lists
 //!   share keyset pagination ([`pagination`]); bodies and queries go through strict extractors
 //!   ([`extract`], [`validate`]); metadata rules live in [`metadata`].
-//! * Resources: [`agents`], [`environments`], [`sessions`], [`memory`], [`vaults`]. See the crate README for how to add one.
+//! * Resources: [`agents`], [`environments`], [`sessions`], [`memory`], [`vaults`]; session [`events`] (history, stream, threads); the session [`engine`] (agent loop, model, tools). See the crate README for how to add one.
 
 pub mod agents;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod db;
+pub mod engine;
 pub mod envelope;
 pub mod environments;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod ids;
 pub mod memory;

@@ -20,6 +20,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(crate::agents::routes())
         .merge(crate::environments::routes())
         .merge(crate::sessions::routes())
+        .merge(crate::events::routes())
         .merge(crate::memory::routes())
         .merge(crate::vaults::routes())
         .fallback(crate::envelope::not_found)

@@ -45,6 +45,7 @@ pub struct PlatformBuilder {
     listen: Option<SocketAddr>,
     api_key: Option<String>,
     body_limit: Option<usize>,
+    engine: crate::engine::EngineOptions,
 }
 
 impl PlatformBuilder {
@@ -75,6 +76,13 @@ impl PlatformBuilder {
         self
     }
 
+    /// How the session engine runs sessions: the model provider (the offline test model when
+    /// none is set) and the retry policy of model calls.
+    pub fn engine(mut self, options: crate::engine::EngineOptions) -> Self {
+        self.engine = options;
+        self
+    }
+
     /// Opens the data directory (creating it, migrating the database, making sure a key exists)
     /// without listening.
     pub async fn open(self) -> Result<Platform, StartError> {
@@ -94,6 +102,7 @@ impl PlatformBuilder {
         temp_dir: Option<tempfile::TempDir>,
     ) -> Result<Platform, StartError> {
         let body_limit = self.body_limit.unwrap_or(DEFAULT_BODY_LIMIT);
+        let engine = self.engine;
         let seed = self.api_key;
         let dir = data_dir.clone();
         let (db, api_key, vault_key) = tokio::task::spawn_blocking(move || {
@@ -113,6 +122,7 @@ impl PlatformBuilder {
             data_dir,
             api_key,
             temp_dir,
+            engine,
         })
     }
 
@@ -151,6 +161,7 @@ pub struct Platform {
     data_dir: PathBuf,
     api_key: String,
     temp_dir: Option<tempfile::TempDir>,
+    engine: crate::engine::EngineOptions,
 }
 
 impl Platform {
@@ -188,6 +199,9 @@ impl Platform {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         let router = self.router();
+        // Sessions run while the platform serves (not when it is only opened, as by the CLI's
+        // key commands next to a running server).
+        crate::engine::spawn(self.state.clone(), &self.data_dir, self.engine.clone());
         let signal = self.state.shutdown.clone();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, router)

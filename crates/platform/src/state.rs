@@ -25,6 +25,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The key that seals vault credential secrets at rest ([`crate::vaults::crypto`]).
     pub vault_key: crate::vaults::VaultKey,
+    /// Session event streams, engine wakeups and interrupt signals ([`crate::events::EventHub`]).
+    pub events: crate::events::EventHub,
 }
 
 /// Settings fixed at start.
@@ -47,6 +49,7 @@ impl AppState {
     /// ([`crate::vaults::open_key`]).
     pub fn new(db: Db, config: Config, vault_key: crate::vaults::VaultKey) -> Self {
         Self {
+            events: crate::events::EventHub::new(db.clone()),
             db,
             shutdown: CancellationToken::new(),
             config: Arc::new(config),

@@ -7,7 +7,7 @@
 //! a caller's transaction, check every rule there, and take the [`Actor`](steward_core::memory::Actor)
 //! to record (`api_actor` for API keys, `session_actor` for agents).
 //!
-//! Storage (tables in [`MIGRATION_MEMORY`]):
+//! Storage (tables in `MIGRATION_MEMORY`):
 //! * `memory_stores`: the wire object as `body`, plus `created_at`, `archived_at` and a
 //!   `memory_count` kept in step with creates and deletes (the per-store cap is a lookup).
 //! * `memory_versions`: one row per version with its content snapshot, path, hash and size,
@@ -57,7 +57,7 @@
 //! * **Versions.** Kept until the store is deleted (no retention limit). Filters combine with
 //!   AND; `session_id`, `api_key_id` and `service_account_id` match `created_by`.
 //! * **Durability and concurrency.** Memory writes from the API go through a group commit
-//!   ([`batch`]): concurrent writes share one SQLite transaction (and one fsync), each inside
+//!   (`batch`): concurrent writes share one SQLite transaction (and one fsync), each inside
 //!   its own savepoint, so a failed write changes nothing and the others still commit. Every
 //!   rule, preconditions included, is checked inside the write's savepoint while it holds the
 //!   database's single writer, so two concurrent writers never lose each other's writes; a

@@ -31,6 +31,7 @@ pub(super) async fn create(
         .db
         .write(move |tx| create_in(tx, body))
         .await
+        .inspect(|session| state.events.wake(&session.id))
         .map(Json)
 }
 
@@ -329,6 +330,7 @@ pub(super) async fn delete(
             })
         })
         .await
+        .inspect(|deleted| state.events.session_deleted(&deleted.id))
         .map(Json)
 }
 

@@ -7,7 +7,9 @@
 mod support;
 
 mod agents;
+mod engine;
 mod environments;
+mod events;
 mod memory;
 mod server;
 mod sessions;
