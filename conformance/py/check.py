@@ -208,5 +208,43 @@ def _():
     assert beta.vaults.delete(vault.id).type == "vault_deleted"
 
 
+def turn(session_id, text):
+    seen = []
+    with beta.sessions.events.stream(session_id) as stream:
+        beta.sessions.events.send(session_id, events=[{"type": "user.message", "content": [{"type": "text", "text": text}]}])
+        for event in stream:
+            seen.append(event)
+            if event.type == "session.status_idle" and event.stop_reason.type != "requires_action":
+                break
+            if event.type == "session.status_terminated":
+                break
+    return seen
+
+
+def reply_text(events):
+    return "\n".join(b.text for e in events if e.type == "agent.message" for b in e.content if b.type == "text")
+
+
+@check("flow: stream first then send; a second session recalls the first one's fact")
+def _():
+    agent = beta.agents.create(name="flow-py", model="claude-sonnet-4-6", tools=[{"type": "agent_toolset_20260401"}])
+    env = beta.environments.create(name="flow-py-env")
+    user = beta.memory_stores.create(name="user-dave-py", description="Dave's preferences")
+    shared = beta.memory_stores.create(name="shared-py", description="Company policies")
+    beta.memory_stores.memories.create(user.id, path="/units.md", content="Reports use metric units.")
+    resources = [
+        {"type": "memory_store", "memory_store_id": user.id, "access": "read_write"},
+        {"type": "memory_store", "memory_store_id": shared.id, "access": "read_only"},
+    ]
+    first = beta.sessions.create(agent=agent.id, environment_id=env.id, resources=resources)
+    events = turn(first.id, "Remember that my timezone is Europe/Lisbon")
+    assert events[-1].type == "session.status_idle" and events[-1].stop_reason.type == "end_turn"
+    contents = [m.content or "" for m in beta.memory_stores.memories.list(user.id, view="full")]
+    assert any("Europe/Lisbon" in c for c in contents), contents
+    second = beta.sessions.create(agent=agent.id, environment_id=env.id, resources=resources)
+    reply = reply_text(turn(second.id, "What timezone am I in?"))
+    assert "Lisbon" in reply, reply
+
+
 print(f"python-sdk: {passed} passed, {failed} failed")
 sys.exit(0 if failed == 0 else 1)

@@ -312,5 +312,58 @@ if (group('vaults')) {
   });
 }
 
+if (group('flow')) {
+  // The assistant's flow on the offline model: create once, stream first then send, stop on a
+  // terminal idle; a second session recalls what the first one wrote.
+  let agent;
+  let flowEnv;
+  let userStore;
+  let sharedStore;
+  async function turn(sessionId, text) {
+    const stream = await beta.sessions.events.stream(sessionId);
+    await beta.sessions.events.send(sessionId, { events: [{ type: 'user.message', content: [{ type: 'text', text }] }] });
+    const seen = [];
+    for await (const event of stream) {
+      seen.push(event);
+      if (event.type === 'session.status_idle' && event.stop_reason?.type !== 'requires_action') break;
+      if (event.type === 'session.status_terminated') break;
+    }
+    stream.controller.abort();
+    return seen;
+  }
+  const replyText = (events) =>
+    events.filter((e) => e.type === 'agent.message').flatMap((e) => e.content.filter((b) => b.type === 'text').map((b) => b.text)).join('\n');
+  await check('flow: agent, environment and stores created once; store seeded with a preference', async () => {
+    agent = await beta.agents.create({ name: 'flow-ts', model: 'claude-sonnet-4-6', system: 'Check your memory first.', tools: [{ type: 'agent_toolset_20260401' }] });
+    flowEnv = await beta.environments.create({ name: 'flow-ts-env' });
+    userStore = await beta.memoryStores.create({ name: 'user-carol-ts', description: "Carol's preferences" });
+    sharedStore = await beta.memoryStores.create({ name: 'shared-ts', description: 'Company policies' });
+    await beta.memoryStores.memories.create(userStore.id, { path: '/units.md', content: 'Reports use metric units.' });
+    await beta.memoryStores.memories.create(sharedStore.id, { path: '/policy.md', content: 'Reports are due on Fridays.' });
+  });
+  const resources = () => [
+    { type: 'memory_store', memory_store_id: userStore.id, access: 'read_write' },
+    { type: 'memory_store', memory_store_id: sharedStore.id, access: 'read_only' },
+  ];
+  await check('flow: first session records a durable fact and ends on a terminal idle', async () => {
+    const session = await beta.sessions.create({ agent: agent.id, environment_id: flowEnv.id, resources: resources() });
+    const events = await turn(session.id, 'Remember that my timezone is Europe/Lisbon');
+    const last = events[events.length - 1];
+    eq(last.type, 'session.status_idle', 'last event');
+    eq(last.stop_reason.type, 'end_turn', 'stop reason');
+    assert(events.some((e) => e.type === 'session.status_running'), 'running seen');
+    assert(events.some((e) => e.type === 'agent.tool_use' && e.name === 'write'), 'write tool used');
+    const history = await collect(beta.sessions.events.list(session.id));
+    eq(new Set(history.map((e) => e.id)).size, history.length, 'history ids unique');
+    const memories = await collect(beta.memoryStores.memories.list(userStore.id, { view: 'full' }));
+    assert(memories.some((m) => (m.content ?? '').includes('Europe/Lisbon')), 'fact written to the user store');
+  });
+  await check('flow: a second session recalls what the first one wrote', async () => {
+    const session = await beta.sessions.create({ agent: agent.id, environment_id: flowEnv.id, resources: resources() });
+    const events = await turn(session.id, 'What timezone am I in?');
+    assert(replyText(events).includes('Lisbon'), `reply mentions Lisbon: ${replyText(events)}`);
+  });
+}
+
 console.log(`typescript-sdk: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
