@@ -15,6 +15,7 @@ use tower::{Layer, Service, ServiceExt};
 use crate::env;
 use crate::error::Error;
 use crate::http::auth::Credential;
+use crate::http::rate_limit::RateLimit;
 use crate::http::retry::RetryPolicy;
 use crate::http::stack::{self, LayerFn, StackConfig};
 use crate::http::{ApiRequest, ApiResponse, HttpService, ReqwestService, RetrySafety};
@@ -168,6 +169,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     retry: RetryPolicy,
     concurrency_limit: Option<usize>,
+    rate_limit: Option<RateLimit>,
     headers: HeaderMap,
     betas: Vec<String>,
     layers: Vec<LayerFn>,
@@ -186,6 +188,7 @@ impl Default for ClientBuilder {
             connect_timeout: None,
             retry: RetryPolicy::default(),
             concurrency_limit: None,
+            rate_limit: None,
             headers: HeaderMap::new(),
             betas: Vec::new(),
             layers: Vec::new(),
@@ -205,6 +208,7 @@ impl fmt::Debug for ClientBuilder {
             .field("total_timeout", &self.total_timeout)
             .field("retry", &self.retry)
             .field("concurrency_limit", &self.concurrency_limit)
+            .field("rate_limit", &self.rate_limit)
             .field("headers", &self.headers)
             .field("betas", &self.betas)
             .field("layers", &self.layers.len())
@@ -293,6 +297,15 @@ impl ClientBuilder {
     /// until the response headers arrived, not while a stream is read. Default unlimited.
     pub fn concurrency_limit(mut self, n: usize) -> Self {
         self.concurrency_limit = Some(n);
+        self
+    }
+
+    /// Keeps every clone of this client within requests-per-minute budgets for reads, creates
+    /// and other writes (token buckets; a waiting attempt also waits a random share of one
+    /// token's interval, so a fleet of reconnecting streams is spread out). Each attempt takes
+    /// a token, retries included. Default: no limit. See [`crate::http::rate_limit`].
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -400,6 +413,7 @@ impl ClientBuilder {
             total_timeout: self.total_timeout,
             retry: self.retry,
             concurrency_limit: self.concurrency_limit,
+            rate_limit: self.rate_limit,
             layers: self.layers,
         })?;
         let mut headers = HeaderMap::new();

@@ -3,7 +3,7 @@
 //! A list is walked the way the official SDK walks it: the first request carries the caller's
 //! query; each next request re-sends that query with `page=<next_page>` (replacing any `page`
 //! the caller gave); the walk ends only when `next_page` is `null` (or empty), **even if a page
-//! has no items**. Pages are fetched lazily as the stream is read, one at a time; an error ends
+//! has no items**. [`PrevPages`] walks a bidirectional list the other way, by `prev_page`. Pages are fetched lazily as the stream is read, one at a time; an error ends
 //! the stream. Each page request goes through the whole stack, so it is retried on its own.
 
 use std::pin::Pin;
@@ -55,6 +55,26 @@ impl<T: DeserializeOwned + Send + 'static> CursorPage for BidirectionalPage<T> {
 
     fn into_items(self) -> Vec<T> {
         self.data
+    }
+}
+
+/// A [`BidirectionalPage`] walked backward: its cursor is `prev_page`.
+///
+/// `Pages::<PrevPages<T>>` starts from the caller's query (whose `page` should be a
+/// `prev_page` cursor) and follows `prev_page` until it is `null` or empty.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct PrevPages<T>(pub BidirectionalPage<T>);
+
+impl<T: DeserializeOwned + Send + 'static> CursorPage for PrevPages<T> {
+    type Item = T;
+
+    fn next_cursor(&self) -> Option<&str> {
+        self.0.prev_page.as_deref()
+    }
+
+    fn into_items(self) -> Vec<T> {
+        self.0.data
     }
 }
 

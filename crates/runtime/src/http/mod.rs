@@ -8,6 +8,7 @@
 //! trace          one span per call: method, route, status, request_id, attempt
 //! timeout        total deadline, all attempts and waits (TimeoutScope::Total)
 //! retry          classify (should_retry) + back off (RetryPolicy)
+//! rate limit     optional requests-per-minute budgets per class (token buckets, jittered)
 //! concurrency    optional limit on attempts in flight
 //! timeout        deadline of one attempt (TimeoutScope::Attempt)
 //! user layers    ClientBuilder::layer, first added = outermost; see every attempt
@@ -18,6 +19,7 @@
 //! Every service in the stack is a `Service<ApiRequest, Response = ApiResponse, Error = Error>`.
 
 pub mod auth;
+pub mod rate_limit;
 pub mod retry;
 pub(crate) mod stack;
 pub mod timeout;

@@ -8,6 +8,7 @@ use tower::limit::ConcurrencyLimitLayer;
 
 use super::HttpService;
 use super::auth::{AuthLayer, Credential};
+use super::rate_limit::{RateLimit, RateLimitLayer};
 use super::retry::{RetryLayer, RetryPolicy};
 use super::timeout::TimeoutLayer;
 use super::trace::TraceLayer;
@@ -24,6 +25,7 @@ pub(crate) struct StackConfig {
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) concurrency_limit: Option<usize>,
+    pub(crate) rate_limit: Option<RateLimit>,
     /// In the order added; the first is the outermost.
     pub(crate) layers: Vec<LayerFn>,
 }
@@ -40,6 +42,9 @@ pub(crate) fn build(config: StackConfig) -> Result<HttpService, Error> {
     }
     if let Some(limit) = config.concurrency_limit {
         service = HttpService::new(ConcurrencyLimitLayer::new(limit).layer(service));
+    }
+    if let Some(rate_limit) = config.rate_limit {
+        service = HttpService::new(RateLimitLayer::new(rate_limit).layer(service));
     }
     service = HttpService::new(RetryLayer::new(config.retry).layer(service));
     if let Some(after) = config.total_timeout {

@@ -1,4 +1,19 @@
-//! Typed resources: `client.agents()`, `client.sessions().events()`.
+//! Typed resources, shaped like the official SDK's `client.beta.*`:
+//!
+//! | Call | Paths |
+//! |---|---|
+//! | `client.agents()` | `/v1/agents…` |
+//! | `client.environments()`, `.work()` | `/v1/environments…`, `…/{environment_id}/work…` |
+//! | `client.sessions()` | `/v1/sessions…` |
+//! | `client.sessions().events()` | `…/{session_id}/events`, `…/events/stream` (plain and resilient) |
+//! | `client.sessions().resources()` | `…/{session_id}/resources…` |
+//! | `client.sessions().threads()`, `.events()` | `…/{session_id}/threads…`, `…/{thread_id}/events`, `…/{thread_id}/stream` |
+//! | `client.memory_stores()`, `.memories()`, `.memory_versions()` | `/v1/memory_stores…` (beta `agent-memory-2026-07-22`) |
+//! | `client.vaults()`, `.credentials()` | `/v1/vaults…`, `…/{vault_id}/credentials…` |
+//!
+//! List methods return a `Stream` of items that fetches page after page as it is read
+//! ([`ListStream`](crate::ListStream)); IDs take `steward-core` newtypes, bodies and queries are
+//! `steward-core` request structs.
 //!
 //! Each method is a thin shell over [`RequestBuilder`](crate::RequestBuilder): it fills in the
 //! path (IDs percent-encoded as one segment each), the route template for the tracing span,
@@ -10,7 +25,12 @@
 //! * archive and other bodiless POSTs, GET and DELETE are idempotent.
 
 pub mod agents;
+pub mod environments;
+pub mod memory_stores;
+pub mod session_resources;
 pub mod sessions;
+pub mod threads;
+pub mod vaults;
 
 use crate::query::percent_encode;
 

@@ -7,8 +7,13 @@
 
 mod errors;
 mod pagination;
+mod platform;
+mod rate_limit;
 mod requests;
+mod resilient;
 mod resources;
 mod retry;
+mod runner;
 mod sse;
 mod support;
+mod wire;

@@ -170,3 +170,12 @@ pub(crate) async fn closed_port_url() -> String {
     drop(listener);
     format!("http://{addr}")
 }
+
+/// Lowercase hex SHA-256.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
