@@ -9,6 +9,8 @@
 mod chat;
 mod errors;
 mod memory;
+#[cfg(unix)]
+mod pty;
 mod scripted;
 mod setup;
 mod support;
