@@ -49,7 +49,7 @@ pub(crate) const MIGRATION_API_KEYS: Migration = Migration {
 };
 
 /// Who made a request, as established by the auth middleware.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Caller {
     /// A platform API key.
     ApiKey(ApiKeyId),

@@ -8,7 +8,8 @@
 //! * Start one in-process with [`Platform::builder`] (`start`, `start_ephemeral`), or run the
 //!   `steward-platform` binary ([`cli`]).
 //! * Requests need an API key ([`auth`]); every response carries a `request-id`
-//!   ([`envelope`]); handlers return [`Error`] for anything that goes wrong ([`error`]).
+//!   ([`envelope`]); handlers return [`Error`] for anything that goes wrong ([`error`]). Per-key rate limits
+//!   and the body size limit: [`limits`].
 //! * Storage is one SQLite file with append-only migrations ([`db`], [`migrations`]); lists
 //!   share keyset pagination ([`pagination`]); bodies and queries go through strict extractors
 //!   ([`extract`], [`validate`]); metadata rules live in [`metadata`].
@@ -26,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod ids;
+pub mod limits;
 pub mod memory;
 pub mod metadata;
 pub mod migrations;
@@ -38,5 +40,7 @@ pub mod validate;
 pub mod vaults;
 
 pub use error::{Error, Result, StartError};
+#[doc(hidden)]
+pub use routes::ROUTES;
 pub use server::{DEFAULT_LISTEN, Platform, PlatformBuilder, PlatformHandle, default_data_dir};
 pub use state::AppState;

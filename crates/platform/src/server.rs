@@ -45,6 +45,7 @@ pub struct PlatformBuilder {
     listen: Option<SocketAddr>,
     api_key: Option<String>,
     body_limit: Option<usize>,
+    rate_limit: Option<Option<crate::limits::RateLimit>>,
     engine: crate::engine::EngineOptions,
 }
 
@@ -76,6 +77,13 @@ impl PlatformBuilder {
         self
     }
 
+    /// Per-key rate limit (default [`crate::limits::DEFAULT_RATE_LIMIT`], 1000 requests per
+    /// second with bursts of 2000); `None` turns rate limiting off. See [`crate::limits`].
+    pub fn rate_limit(mut self, limit: Option<crate::limits::RateLimit>) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
     /// How the session engine runs sessions: the model provider (the offline test model when
     /// none is set) and the retry policy of model calls.
     pub fn engine(mut self, options: crate::engine::EngineOptions) -> Self {
@@ -102,6 +110,9 @@ impl PlatformBuilder {
         temp_dir: Option<tempfile::TempDir>,
     ) -> Result<Platform, StartError> {
         let body_limit = self.body_limit.unwrap_or(DEFAULT_BODY_LIMIT);
+        let rate_limit = self
+            .rate_limit
+            .unwrap_or(Some(crate::limits::DEFAULT_RATE_LIMIT));
         let engine = self.engine;
         let seed = self.api_key;
         let dir = data_dir.clone();
@@ -118,7 +129,14 @@ impl PlatformBuilder {
         .await
         .map_err(|e| StartError::Setup(crate::Error::internal(e)))??;
         Ok(Platform {
-            state: AppState::new(db, Config { body_limit }, vault_key),
+            state: AppState::new(
+                db,
+                Config {
+                    body_limit,
+                    rate_limit,
+                },
+                vault_key,
+            ),
             data_dir,
             api_key,
             temp_dir,

@@ -27,6 +27,8 @@ pub struct AppState {
     pub vault_key: crate::vaults::VaultKey,
     /// Session event streams, engine wakeups and interrupt signals ([`crate::events::EventHub`]).
     pub events: crate::events::EventHub,
+    /// Per-key request rate limiting ([`crate::limits`]), as set by [`Config::rate_limit`].
+    pub rate_limiter: crate::limits::RateLimiter,
 }
 
 /// Settings fixed at start.
@@ -34,12 +36,15 @@ pub struct AppState {
 pub struct Config {
     /// Maximum request body size in bytes.
     pub body_limit: usize,
+    /// Per-key rate limit (`None`: unlimited); see [`crate::limits`].
+    pub rate_limit: Option<crate::limits::RateLimit>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             body_limit: DEFAULT_BODY_LIMIT,
+            rate_limit: Some(crate::limits::DEFAULT_RATE_LIMIT),
         }
     }
 }
@@ -50,6 +55,7 @@ impl AppState {
     pub fn new(db: Db, config: Config, vault_key: crate::vaults::VaultKey) -> Self {
         Self {
             events: crate::events::EventHub::new(db.clone()),
+            rate_limiter: crate::limits::RateLimiter::new(config.rate_limit),
             db,
             shutdown: CancellationToken::new(),
             config: Arc::new(config),

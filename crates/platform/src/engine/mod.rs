@@ -12,6 +12,10 @@
 //!   (shutdown, crash) and the next one resumes from the database.
 //! * The model is a [`ModelProvider`] ([`model`]); with none configured, the platform uses the
 //!   [`OfflineModel`], a deterministic test and demo model, and says so in its start-up log.
+//!   [`ProviderConfig`] selects one of the built-in providers (`offline`, `anthropic` for the
+//!   Messages API, `openai` for any chat completions server) and builds it; the CLI fills it
+//!   from `STEWARD_MODEL_PROVIDER` and the other settings of `steward-platform serve`. The
+//!   provider in use is logged at start (its name and endpoint, never a key).
 //! * Tools run on the platform (`toolset/`): the `agent_toolset_20260401` file tools in a
 //!   per-session workspace (`<data_dir>/sessions/<session_id>/workspace`, shown to the agent
 //!   as `/workspace`, removed once the session is deleted: by its driver, or at the next start)
@@ -49,7 +53,12 @@ use steward_core::{EventId, SessionId};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
+pub use self::model::anthropic::AnthropicProvider;
+pub use self::model::config::{
+    AnthropicConfig, ApiKey, ConfigError, OpenAiConfig, ProviderConfig, ProviderKind,
+};
 pub use self::model::offline::OfflineModel;
+pub use self::model::openai::OpenAiProvider;
 pub use self::model::{ModelError, ModelErrorKind, ModelProvider, ModelRequest, ModelResponse};
 use self::mounts::Ledger;
 use crate::error::Result;
@@ -191,7 +200,11 @@ pub fn spawn(state: AppState, data_dir: &Path, options: EngineOptions) -> Option
             Arc::new(OfflineModel)
         }
     };
-    tracing::info!(provider = provider.name(), "session engine started");
+    tracing::info!(
+        provider = provider.name(),
+        model_provider = %provider.describe(),
+        "session engine started"
+    );
     let engine = Arc::new(Engine {
         state,
         provider,

@@ -20,12 +20,15 @@
 //!    every one of them, emitted again (with the rest) whenever the set changes. A message sent
 //!    meanwhile waits too: the model sees it once every awaited answer is in.
 //! 4. **Model step**: new messages, or every tool call of the last step settled: a model call
-//!    (`span.model_request_start`, the reply as `agent.message`, `agent.tool_use` /
-//!    `agent.custom_tool_use`, `span.model_request_end` with its usage, summed into the
-//!    session's `usage`), then the allowed toolset calls run, each answered by
+//!    (`span.model_request_start`, an `agent.thinking` per thinking block of the reply, the
+//!    reply's text as `agent.message`, `agent.tool_use` / `agent.custom_tool_use`,
+//!    `span.model_request_end` with its usage, summed into the session's `usage`, and its list
+//!    cost, from the provider's [`price`](super::model::ModelProvider::price) when the reply
+//!    has none), then the allowed toolset calls run, each answered by
 //!    `agent.tool_result`. A reply without tool calls ends the turn: idle `end_turn`.
 //!
-//! Model errors follow [`super::model`]: retryable ones are retried after a backoff
+//! Model errors follow [`super::model`]: retryable ones are retried after a backoff (or after
+//! the error's `retry_after`, when that is longer)
 //! (`session.error` `retrying` and `session.status_rescheduled`, then `session.status_running`
 //! and a new `span.model_request_start`); when the retries run out, or the error is fatal,
 //! `session.error` `exhausted` and idle `retries_exhausted`; a refusal ends with idle
@@ -47,8 +50,8 @@ use rusqlite::Connection;
 use steward_core::agent::{AgentTool, BuiltinToolName, PermissionPolicy};
 use steward_core::content::ContentBlock;
 use steward_core::event::{
-    AgentCustomToolUse, AgentMessage, AgentToolResult, AgentToolUse, AlwaysAllow, AlwaysAsk,
-    AutoAllow, AutoEvaluation, AutoPermission, EvaluatedPermission, Exhausted,
+    AgentCustomToolUse, AgentMessage, AgentThinking, AgentToolResult, AgentToolUse, AlwaysAllow,
+    AlwaysAsk, AutoAllow, AutoEvaluation, AutoPermission, EvaluatedPermission, Exhausted,
     ModelOverloadedError, ModelRateLimitedError, ModelRequestFailedError, RefusalStopDetails,
     RetryStatus, Retrying, SessionError, SessionErrorObject, SessionEvent, SessionStatusIdle,
     SessionStatusRescheduled, SessionStatusRunning, SpanModelRequestEnd, SpanModelRequestStart,
@@ -61,9 +64,10 @@ use steward_core::{EventId, Money, Nullable, SessionId, Timestamp};
 use tokio_util::sync::CancellationToken;
 
 use super::Engine;
+use super::model::pricing::Price;
 use super::model::{
-    Block, Message, ModelError, ModelErrorKind, ModelRequest, ModelResponse, Role, ToolCall,
-    ToolResultBlock, ToolSpec,
+    Block, MAX_RETRY_AFTER, Message, ModelError, ModelErrorKind, ModelRequest, ModelResponse, Role,
+    ToolCall, ToolResultBlock, ToolSpec,
 };
 use super::mounts::{MemoryFiles, Mount};
 use super::toolset::{self, EnabledTool, Toolset};
@@ -626,7 +630,13 @@ impl Driver<'_> {
             match outcome {
                 Ok(response) => break response,
                 Err(error) if error.is_retryable() && attempt < retry.max_retries => {
-                    let delay = retry.delay(attempt);
+                    // The policy's backoff, or longer when the server asked for longer.
+                    let delay = error
+                        .retry_after
+                        .map(|after| after.min(MAX_RETRY_AFTER))
+                        .map_or(retry.delay(attempt), |after| {
+                            after.max(retry.delay(attempt))
+                        });
                     attempt += 1;
                     tracing::info!(session_id = %self.id, attempt, error = %error, "model call failed; retrying");
                     self.write(move |tx, out, _| {
@@ -688,16 +698,21 @@ impl Driver<'_> {
     async fn fail(&self, start_id: EventId, error: ModelError) -> Result<()> {
         tracing::warn!(session_id = %self.id, error = %error, "model call failed");
         let flushed = self.unprocessed_inputs(i64::MAX);
+        let price = self.engine.provider.price(&self.snap.session.agent.model);
         self.write(move |tx, out, _| {
             for id in &flushed {
                 mark_processed(tx, id)?;
+            }
+            let usage = error.usage.as_deref().cloned().unwrap_or_default();
+            if error.usage.is_some() {
+                add_usage(tx, out.session_id(), &usage, None, price)?;
             }
             match &error.kind {
                 ModelErrorKind::Refusal {
                     category,
                     explanation,
                 } => {
-                    out.emit(tx, span_end(start_id, Some(false), ModelUsage::default()))?;
+                    out.emit(tx, span_end(start_id, Some(false), usage))?;
                     let details = StopDetails::Refusal(RefusalStopDetails {
                         category: category.clone(),
                         explanation: explanation.clone(),
@@ -710,7 +725,7 @@ impl Driver<'_> {
                     )
                 }
                 _ => {
-                    out.emit(tx, span_end(start_id, Some(true), ModelUsage::default()))?;
+                    out.emit(tx, span_end(start_id, Some(true), usage))?;
                     out.emit(
                         tx,
                         session_error(&error, RetryStatus::Exhausted(Exhausted {})),
@@ -741,8 +756,20 @@ impl Driver<'_> {
         let self_hosted = self.snap.self_hosted;
         let enabled = enabled.to_vec();
         let custom = custom.to_vec();
+        let price = self.engine.provider.price(&self.snap.session.agent.model);
         let to_run = self
             .write(move |tx, out, _| {
+                for block in &response.content {
+                    if matches!(block, Block::Thinking(_)) {
+                        out.emit(
+                            tx,
+                            SessionEvent::AgentThinking(AgentThinking {
+                                id: placeholder(),
+                                processed_at: now(),
+                            }),
+                        )?;
+                    }
+                }
                 let text: Vec<ContentBlock> = response
                     .content
                     .iter()
@@ -813,6 +840,7 @@ impl Driver<'_> {
                     out.session_id(),
                     &response.usage,
                     response.list_cost.as_ref(),
+                    price,
                 )?;
                 for id in &consumed {
                     mark_processed(tx, id)?;
@@ -1071,16 +1099,28 @@ fn budget_reached(session: &Session) -> bool {
     spent >= max
 }
 
-/// Adds a model call's usage (and list cost) to the session's.
+/// Adds a model call's usage (and list cost) to the session's. Without a cost of its own, a
+/// call of a model with a known `price` adds what its tokens cost: the rounded cost of the
+/// session's token totals after the call minus that before it.
 fn add_usage(
     tx: &Connection,
     id: &SessionId,
     usage: &ModelUsage,
     cost: Option<&Money>,
+    price: Option<Price>,
 ) -> Result<()> {
     let mut session = crate::sessions::require(tx, id)?;
+    let before = session.usage.clone();
     session.usage.add(usage);
-    if let Some(cost) = cost {
+    let priced = match (cost, price) {
+        (None, Some(price)) => Some(Money::usd_cents(
+            price
+                .cost_cents(&session.usage)
+                .saturating_sub(price.cost_cents(&before)),
+        )),
+        _ => None,
+    };
+    if let Some(cost) = cost.or(priced.as_ref()) {
         let before = session
             .usage
             .list_cost

@@ -7,10 +7,25 @@
 mod support;
 
 mod agents;
+#[expect(clippy::unwrap_used, reason = "tests fail on any unexpected error")]
+mod crash;
 mod engine;
 mod environments;
 mod events;
+#[expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail on any unexpected error"
+)]
+mod fuzz;
 mod memory;
+mod providers;
+#[expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail on any unexpected error"
+)]
+mod security;
 mod server;
 mod sessions;
 mod vaults;

@@ -16,11 +16,28 @@
 //! Tool-call IDs in a [`ModelResponse`] are not kept: the loop names each call by the ID of
 //! the event it emits for it (`sevt_…`), and the history it sends back uses those IDs.
 //!
-//! [`offline::OfflineModel`] is the provider used when none is configured.
+//! [`offline::OfflineModel`] is the provider used when none is configured. Two providers call
+//! real models over HTTP: [`anthropic::AnthropicProvider`] (the Messages API, streamed, with
+//! prompt caching and a price table) and [`openai::OpenAiProvider`] (any server of OpenAI's
+//! chat completions, such as a local model). [`config::ProviderConfig`] chooses and builds
+//! one; [`pricing`] holds the approximate list prices that turn tokens into a session's
+//! `list_cost`.
+//!
+//! A provider may attach to its error how long the server asked to wait
+//! ([`ModelError::retry_after`], from `retry-after`), which the loop waits at least before it
+//! retries, and the tokens a failed or refused call consumed ([`ModelError::usage`]). A provider
+//! that knows its prices says so through [`ModelProvider::price`]; the loop then prices each
+//! call from the session's token totals (see [`pricing::Price`]).
 
+pub mod anthropic;
+pub mod config;
 pub mod offline;
+pub mod openai;
+pub mod pricing;
+mod transport;
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use steward_core::Money;
@@ -39,6 +56,20 @@ pub trait ModelProvider: Send + Sync + fmt::Debug {
 
     /// The next assistant turn for `request`.
     async fn complete(&self, request: ModelRequest) -> Result<ModelResponse, ModelError>;
+
+    /// What the platform logs at start about this provider: its name and, for a remote one,
+    /// where it sends requests (never a key).
+    fn describe(&self) -> String {
+        self.name().to_owned()
+    }
+
+    /// The list price of `model`'s tokens, when the provider knows it. The loop then adds to
+    /// the session's `usage.list_cost` what each call's tokens cost at this price (for a
+    /// response that carries no [`ModelResponse::list_cost`] of its own).
+    fn price(&self, model: &ModelConfig) -> Option<pricing::Price> {
+        let _ = model;
+        None
+    }
 }
 
 /// One model call: what the model sees.
@@ -95,6 +126,8 @@ pub enum Block {
     ToolUse(ToolCall),
     /// The result of a tool call (in a user turn).
     ToolResult(ToolResultBlock),
+    /// The model's thinking (in an assistant turn): the loop emits an `agent.thinking` for it.
+    Thinking(ThinkingBlock),
 }
 
 impl Block {
@@ -121,6 +154,17 @@ pub struct ToolCall {
     pub name: String,
     /// The input.
     pub input: JsonObject,
+}
+
+/// A block of the model's thinking.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ThinkingBlock {
+    /// The thinking text (empty when the provider withholds it).
+    pub thinking: String,
+    /// The Messages API's signature of the block, which sending it back requires.
+    pub signature: Option<String>,
+    /// For redacted thinking (`redacted_thinking`): its encrypted data.
+    pub redacted_data: Option<String>,
 }
 
 /// A tool call's result.
@@ -182,7 +226,17 @@ pub struct ModelError {
     pub kind: ModelErrorKind,
     /// A description for the `session.error` event.
     pub message: String,
+    /// How long the server asked to wait before the next attempt (`retry-after`); the loop
+    /// waits at least this long (at most [`MAX_RETRY_AFTER`]) before it retries.
+    pub retry_after: Option<Duration>,
+    /// Tokens the call consumed anyway (a refusal is billed), when known: recorded on its
+    /// `span.model_request_end` and summed into the session's usage. Boxed to keep the error
+    /// small.
+    pub usage: Option<Box<ModelUsage>>,
 }
+
+/// The longest `retry-after` the loop honours; a longer one is cut to this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
 impl ModelError {
     /// A failure of this kind.
@@ -190,7 +244,21 @@ impl ModelError {
         Self {
             kind,
             message: message.into(),
+            retry_after: None,
+            usage: None,
         }
+    }
+
+    /// The same error, asking the loop to wait `after` before retrying.
+    pub fn with_retry_after(mut self, after: Option<Duration>) -> Self {
+        self.retry_after = after;
+        self
+    }
+
+    /// The same error, with the tokens the call consumed.
+    pub fn with_usage(mut self, usage: ModelUsage) -> Self {
+        self.usage = Some(Box::new(usage));
+        self
     }
 
     /// Whether the loop retries the call.

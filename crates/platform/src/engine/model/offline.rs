@@ -527,6 +527,7 @@ fn estimate(request: &ModelRequest, output: &[Block]) -> ModelUsage {
                         .count()
             }
             Block::ToolResult(result) => result.text().chars().count(),
+            Block::Thinking(_) => 0,
         }
     }
     let input: usize = request.system.chars().count()

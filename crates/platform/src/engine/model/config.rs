@@ -1,0 +1,280 @@
+//! Choosing the model provider: [`ProviderConfig`] and what each provider needs.
+//!
+//! The configuration is plain data, filled in by whoever starts the platform (the CLI reads it
+//! from flags and environment variables, see [`crate::cli`]); nothing here reads the process
+//! environment. [`ProviderConfig::build`] checks it and returns the provider for
+//! [`EngineOptions::provider`](crate::engine::EngineOptions::provider).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::ModelProvider;
+use super::anthropic::AnthropicProvider;
+use super::offline::OfflineModel;
+use super::openai::OpenAiProvider;
+pub use super::transport::ApiKey;
+
+/// The hosted Messages API.
+pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+
+/// OpenAI's API (a local server is given as, for example, `http://127.0.0.1:11434/v1`).
+pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// Default longest time one model request may take, response stream included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Default `max_tokens` of a Messages API request.
+pub const DEFAULT_MAX_TOKENS: u32 = 8192;
+
+/// Which provider runs sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ProviderKind {
+    /// The deterministic offline test and demo model.
+    #[default]
+    Offline,
+    /// Claude through the Messages API.
+    Anthropic,
+    /// Any server of OpenAI's chat completions API.
+    #[value(name = "openai")]
+    OpenAi,
+}
+
+impl ProviderKind {
+    /// The provider's name (`offline`, `anthropic`, `openai`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Offline => OfflineModel::NAME,
+            Self::Anthropic => AnthropicProvider::NAME,
+            Self::OpenAi => OpenAiProvider::NAME,
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderKind {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "offline" => Ok(Self::Offline),
+            "anthropic" => Ok(Self::Anthropic),
+            "openai" => Ok(Self::OpenAi),
+            other => Err(ConfigError::UnknownProvider(other.to_owned())),
+        }
+    }
+}
+
+/// The `anthropic` provider's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnthropicConfig {
+    /// Where the Messages API is (`POST {base_url}/v1/messages`).
+    pub base_url: String,
+    /// The key sent as `x-api-key`; required by the hosted API.
+    pub api_key: Option<ApiKey>,
+    /// `max_tokens` of every request.
+    pub max_tokens: u32,
+    /// Longest time one request may take, from sending it to the end of its stream.
+    pub timeout: Duration,
+    /// Whether requests carry prompt-cache breakpoints (on the tool definitions, the system
+    /// prompt and the conversation so far).
+    pub prompt_caching: bool,
+}
+
+impl Default for AnthropicConfig {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_ANTHROPIC_BASE_URL.to_owned(),
+            api_key: None,
+            max_tokens: DEFAULT_MAX_TOKENS,
+            timeout: DEFAULT_TIMEOUT,
+            prompt_caching: true,
+        }
+    }
+}
+
+/// The `openai` provider's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenAiConfig {
+    /// Where the API is, `/v1` included as OpenAI's SDKs expect
+    /// (`POST {base_url}/chat/completions`).
+    pub base_url: String,
+    /// The key sent as `Authorization: Bearer`, if the server wants one.
+    pub api_key: Option<ApiKey>,
+    /// Agent model name -> the server's model name. `*` maps every model not listed; a model
+    /// that maps to nothing is sent as it is.
+    pub model_map: BTreeMap<String, String>,
+    /// `max_tokens` of every request; `None` leaves it to the server.
+    pub max_tokens: Option<u32>,
+    /// Longest time one request may take, from sending it to the end of its stream.
+    pub timeout: Duration,
+}
+
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_OPENAI_BASE_URL.to_owned(),
+            api_key: None,
+            model_map: BTreeMap::new(),
+            max_tokens: None,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl OpenAiConfig {
+    /// The server's name for an agent's model.
+    pub fn map_model<'a>(&'a self, model: &'a str) -> &'a str {
+        self.model_map
+            .get(model)
+            .or_else(|| self.model_map.get("*"))
+            .map_or(model, String::as_str)
+    }
+}
+
+/// Parses a model map written as `agent=local` pairs separated by commas (or given one per
+/// item): `claude-sonnet-4-6=qwen3:8b,*=llama3.1`.
+pub fn parse_model_map<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut map = BTreeMap::new();
+    for item in items.into_iter().flat_map(|i| i.split(',')) {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        match item.split_once('=') {
+            Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+                map.insert(from.trim().to_owned(), to.trim().to_owned());
+            }
+            _ => return Err(ConfigError::ModelMap(item.to_owned())),
+        }
+    }
+    Ok(map)
+}
+
+/// The model provider to run sessions on, with its settings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ProviderConfig {
+    /// The offline model.
+    #[default]
+    Offline,
+    /// The Messages API.
+    Anthropic(AnthropicConfig),
+    /// A chat completions server.
+    OpenAi(OpenAiConfig),
+}
+
+impl ProviderConfig {
+    /// Which provider this is.
+    pub fn kind(&self) -> ProviderKind {
+        match self {
+            Self::Offline => ProviderKind::Offline,
+            Self::Anthropic(_) => ProviderKind::Anthropic,
+            Self::OpenAi(_) => ProviderKind::OpenAi,
+        }
+    }
+
+    /// Checks the settings and makes the provider.
+    pub fn build(&self) -> Result<Arc<dyn ModelProvider>, ConfigError> {
+        Ok(match self {
+            Self::Offline => Arc::new(OfflineModel),
+            Self::Anthropic(config) => Arc::new(AnthropicProvider::new(config.clone())?),
+            Self::OpenAi(config) => Arc::new(OpenAiProvider::new(config.clone())?),
+        })
+    }
+}
+
+/// Why a provider configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The provider name is not one of `offline`, `anthropic`, `openai`.
+    #[error("unknown model provider `{0}` (expected offline, anthropic or openai)")]
+    UnknownProvider(String),
+    /// A base URL does not parse or is not http(s).
+    #[error("invalid {provider} base URL `{url}`: {reason}")]
+    BaseUrl {
+        /// The provider.
+        provider: &'static str,
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The hosted Messages API needs a key and none was given.
+    #[error(
+        "the anthropic provider needs an API key for {url} (set ANTHROPIC_API_KEY, or point \
+         ANTHROPIC_BASE_URL at a server that needs none)"
+    )]
+    MissingApiKey {
+        /// The base URL.
+        url: String,
+    },
+    /// A model map entry is not `agent=local`.
+    #[error("invalid model map entry `{0}` (expected agent-model=local-model)")]
+    ModelMap(String),
+    /// A setting is out of range.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+    /// The HTTP client could not be built.
+    #[error("failed to build the HTTP client")]
+    Client(#[source] reqwest::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_maps_parse_and_fall_back() {
+        let map = parse_model_map(["claude-sonnet-4-6=qwen3:8b, *=llama3.1", "a=b"]).unwrap();
+        let config = OpenAiConfig {
+            model_map: map,
+            ..OpenAiConfig::default()
+        };
+        assert_eq!(config.map_model("claude-sonnet-4-6"), "qwen3:8b");
+        assert_eq!(config.map_model("a"), "b");
+        assert_eq!(config.map_model("claude-opus-4-6"), "llama3.1");
+        assert_eq!(
+            OpenAiConfig::default().map_model("claude-opus-4-6"),
+            "claude-opus-4-6"
+        );
+        assert!(matches!(
+            parse_model_map(["nope"]),
+            Err(ConfigError::ModelMap(entry)) if entry == "nope"
+        ));
+        assert!(parse_model_map(["=x"]).is_err());
+    }
+
+    #[test]
+    fn providers_are_named_and_checked() {
+        assert_eq!(
+            "OpenAI".parse::<ProviderKind>().unwrap(),
+            ProviderKind::OpenAi
+        );
+        assert!("bedrock".parse::<ProviderKind>().is_err());
+        let hosted = ProviderConfig::Anthropic(AnthropicConfig::default());
+        assert!(matches!(
+            hosted.build(),
+            Err(ConfigError::MissingApiKey { .. })
+        ));
+        let local = ProviderConfig::Anthropic(AnthropicConfig {
+            base_url: "http://127.0.0.1:1".into(),
+            ..AnthropicConfig::default()
+        });
+        assert_eq!(local.build().unwrap().name(), "anthropic");
+        let bad = ProviderConfig::OpenAi(OpenAiConfig {
+            base_url: "not a url".into(),
+            ..OpenAiConfig::default()
+        });
+        assert!(matches!(bad.build(), Err(ConfigError::BaseUrl { .. })));
+        assert_eq!(ProviderConfig::default().build().unwrap().name(), "offline");
+    }
+}
