@@ -5,6 +5,7 @@
     reason = "test helpers outside #[test] functions panic on setup failures"
 )]
 
+mod chaos;
 mod errors;
 mod pagination;
 mod platform;
