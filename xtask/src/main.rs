@@ -5,9 +5,12 @@
 //! * `test`: every test (nextest when installed).
 //! * `conformance`: starts `steward-platform` on a free port in a temporary data dir and runs the
 //!   official TypeScript and Python SDKs against it (`conformance/`).
+//! * `bench`: the client-overhead bench beside the TypeScript SDK and the 1,000-session bench
+//!   (`bench.rs`).
 
 #![expect(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 
+mod bench;
 mod conformance;
 
 use std::path::{Path, PathBuf};
@@ -22,9 +25,10 @@ fn main() -> Result<()> {
         Some("ci") => ci(&root),
         Some("test") => test(&root),
         Some("conformance") => conformance::run(&root, std::env::args().nth(2).as_deref()),
+        Some("bench") => bench::run(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
         Some("-h" | "--help") | None => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci           fmt check, clippy -D warnings, tests, doc tests, docs, conformance\n  test         every test (nextest when installed, else cargo test)\n  conformance  the official TypeScript and Python SDKs against a local platform [filter]"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci           fmt check, clippy -D warnings, tests, doc tests, docs, conformance\n  test         every test (nextest when installed, else cargo test)\n  conformance  the official TypeScript and Python SDKs against a local platform [filter]\n  bench        client overhead beside the TypeScript SDK, 1,000 sessions [client|sessions] [-- args]"
             );
             Ok(())
         }

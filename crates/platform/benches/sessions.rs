@@ -21,7 +21,10 @@
 //!
 //! A wait starts from the echo of the event the bench sent (so an earlier idle never counts) and
 //! ends at the `session.status_idle` with the expected stop reason; every wait has a deadline, so
-//! the run ends by itself. Afterwards every store is checked to hold `/timezone.md`.
+//! the run ends by itself. Afterwards every store is checked to hold `/timezone.md`. All
+//! sessions share one API key, so the platform's per-key rate limit may answer part of the opening
+//! burst with 429; the bench retries those after `retry-after-ms`, as the SDKs do, and reports
+//! how many there were.
 //!
 //! **Figures:** sessions per second (sessions / wall time of the whole run, creation included),
 //! the time from `user.message` to terminal idle (turn 1; turn 2 including the bench's tool
@@ -34,9 +37,11 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 /// Sessions by default.
@@ -44,6 +49,9 @@ const SESSIONS: usize = 1000;
 
 /// The longest one wait for an idle may take before the bench gives up.
 const PATIENCE: Duration = Duration::from_secs(300);
+
+/// How often one request is retried after a 429.
+const MAX_THROTTLED: usize = 50;
 
 /// The first message: a durable fact the offline model writes to memory.
 const REMEMBER: &str = "Remember that my timezone is Europe/Lisbon.";
@@ -96,9 +104,9 @@ impl PlatformProcess {
         }
     }
 
-    /// `VmHWM` and `VmRSS` of the platform, in KiB.
-    fn memory(&self) -> (u64, u64) {
-        memory(
+    /// The platform's `/proc/<pid>/status`.
+    fn status(&self) -> Status {
+        Status::read(
             &Path::new("/proc")
                 .join(self.child.id().to_string())
                 .join("status"),
@@ -113,16 +121,31 @@ impl Drop for PlatformProcess {
     }
 }
 
-/// `VmHWM` and `VmRSS` from a `/proc/*/status` file, in KiB.
-fn memory(status: &Path) -> (u64, u64) {
-    let text = std::fs::read_to_string(status).unwrap();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
-    };
-    (field("VmHWM:"), field("VmRSS:"))
+/// Fields of a `/proc/*/status` file.
+#[derive(Debug, Clone, Copy)]
+struct Status {
+    /// Peak resident set, KiB.
+    hwm: u64,
+    /// Resident set, KiB.
+    rss: u64,
+    threads: u64,
+}
+
+impl Status {
+    fn read(path: &Path) -> Self {
+        let text = std::fs::read_to_string(path).unwrap();
+        let field = |name: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap()
+        };
+        Self {
+            hwm: field("VmHWM:"),
+            rss: field("VmRSS:"),
+            threads: field("Threads:"),
+        }
+    }
 }
 
 /// What the sessions share.
@@ -131,6 +154,8 @@ struct Bench {
     base_url: String,
     environment: String,
     agent: String,
+    /// Requests answered 429 and retried.
+    throttled: AtomicUsize,
 }
 
 impl Bench {
@@ -138,14 +163,31 @@ impl Bench {
         format!("{}{path}", self.base_url)
     }
 
+    /// Sends a request; a 429 (the platform's per-key rate limit) is retried after the
+    /// `retry-after-ms` it names, as the SDKs do, at most [`MAX_THROTTLED`] times.
+    async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        for _ in 0..MAX_THROTTLED {
+            let mut request = self.http.request(method.clone(), self.url(path));
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.unwrap();
+            if response.status() != StatusCode::TOO_MANY_REQUESTS {
+                return response;
+            }
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+            let wait = response
+                .headers()
+                .get("retry-after-ms")
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(1000);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
+        panic!("{method} {path}: still throttled after {MAX_THROTTLED} tries");
+    }
+
     async fn post(&self, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = self.request(Method::POST, path, Some(&body)).await;
         let status = response.status();
         let value: Value = response.json().await.unwrap();
         assert!(status.is_success(), "POST {path}: {status} {value}");
@@ -153,7 +195,7 @@ impl Bench {
     }
 
     async fn get(&self, path: &str) -> Value {
-        let response = self.http.get(self.url(path)).send().await.unwrap();
+        let response = self.request(Method::GET, path, None).await;
         let status = response.status();
         let value: Value = response.json().await.unwrap();
         assert!(status.is_success(), "GET {path}: {status} {value}");
@@ -190,11 +232,12 @@ impl Bench {
             .await;
         let session = id(&session).to_owned();
         let response = self
-            .http
-            .get(self.url(&format!("/v1/sessions/{session}/events/stream")))
-            .send()
-            .await
-            .unwrap();
+            .request(
+                Method::GET,
+                &format!("/v1/sessions/{session}/events/stream"),
+                None,
+            )
+            .await;
         assert!(
             response.status().is_success(),
             "stream: {}",
@@ -358,6 +401,7 @@ fn main() {
             base_url: platform.base_url.clone(),
             environment: String::new(),
             agent: String::new(),
+            throttled: AtomicUsize::new(0),
         };
         bench.environment = id(&bench
             .post("/v1/environments", json!({"name": "bench"}))
@@ -379,8 +423,26 @@ fn main() {
         Arc::new(bench)
     });
 
-    let (hwm_before, rss_before) = platform.memory();
+    let before = platform.status();
     let started = Instant::now();
+    // Samples the platform's thread count while the sessions run.
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (sampling, path) = (
+            sampling.clone(),
+            Path::new("/proc")
+                .join(platform.child.id().to_string())
+                .join("status"),
+        );
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while sampling.load(Ordering::Relaxed) {
+                most = most.max(Status::read(&path).threads);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            most
+        })
+    };
     let timings: Vec<Timings> = runtime.block_on(async {
         let tasks: Vec<_> = (0..sessions)
             .map(|_| {
@@ -395,8 +457,10 @@ fn main() {
         timings
     });
     let elapsed = started.elapsed();
-    let (hwm_after, rss_after) = platform.memory();
-    let (client_hwm, _) = memory(Path::new("/proc/self/status"));
+    let after = platform.status();
+    sampling.store(false, Ordering::Relaxed);
+    let most_threads = sampler.join().unwrap();
+    let client = Status::read(Path::new("/proc/self/status"));
 
     // Every session wrote its fact to its own store.
     runtime.block_on(async {
@@ -415,7 +479,8 @@ fn main() {
         // Every stream is closed by now; give the platform a moment to notice.
         tokio::time::sleep(Duration::from_secs(2)).await;
     });
-    let (_, rss_settled) = platform.memory();
+    let settled = platform.status();
+    let throttled = bench.throttled.load(Ordering::Relaxed);
 
     let turn_1: Vec<Duration> = timings.iter().map(|t| t.turn_1).collect();
     let turn_2: Vec<Duration> = timings.iter().map(|t| t.turn_2).collect();
@@ -437,6 +502,7 @@ fn main() {
         events / sessions,
         events as f64 / elapsed.as_secs_f64()
     );
+    println!("  {throttled} requests answered 429 by the per-key rate limit and retried");
     println!(
         "  turn 1, user.message -> idle end_turn (memory write): {}",
         percentiles(turn_1)
@@ -449,14 +515,19 @@ fn main() {
     println!(
         "  platform memory: VmHWM {:.1} MiB before, {:.1} MiB after; VmRSS {:.1} MiB before, \
          {:.1} MiB after",
-        mib(hwm_before),
-        mib(hwm_after),
-        mib(rss_before),
-        mib(rss_after)
+        mib(before.hwm),
+        mib(after.hwm),
+        mib(before.rss),
+        mib(after.rss)
     );
     println!(
         "  platform VmRSS once every stream had closed and the stores were checked: {:.1} MiB",
-        mib(rss_settled)
+        mib(settled.rss)
     );
-    println!("  bench client process: VmHWM {:.1} MiB", mib(client_hwm));
+    println!(
+        "  platform threads: {} before, at most {most_threads} during the run (sampled every \
+         50 ms), {} after",
+        before.threads, settled.threads
+    );
+    println!("  bench client process: VmHWM {:.1} MiB", mib(client.hwm));
 }

@@ -215,11 +215,30 @@ pub fn spawn(state: AppState, data_dir: &Path, options: EngineOptions) -> Option
     Some(tokio::spawn(dispatch(engine, wakeups)))
 }
 
+/// Whether `error` comes from a blocking database task cancelled because the runtime is
+/// shutting down.
+fn cancelled_by_shutdown(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if let Some(join) = current.downcast_ref::<tokio::task::JoinError>() {
+            return join.is_cancelled();
+        }
+        source = current.source();
+    }
+    false
+}
+
 /// Sessions with a driver, and whether they were woken again while it ran.
 type Active = Arc<Mutex<HashMap<SessionId, bool>>>;
 
 async fn dispatch(engine: Arc<Engine>, mut wakeups: UnboundedReceiver<SessionId>) {
     if let Err(error) = recover(&engine).await {
+        if cancelled_by_shutdown(&error) {
+            // The platform shut down while recovery was still reading: nothing was lost, and the
+            // next start recovers again.
+            tracing::debug!(error = ?error, "recovering sessions at start cut short by shutdown");
+            return;
+        }
         tracing::error!(error = ?error, "recovering sessions at start failed");
     }
     let active: Active = Arc::default();
@@ -366,4 +385,20 @@ fn ids<I: From<String>>(conn: &Connection, sql: &str, params: &[&str]) -> Result
         out.push(I::from(row?));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod shutdown_tests {
+    use super::cancelled_by_shutdown;
+
+    #[tokio::test]
+    async fn a_cancelled_database_task_is_recognised_through_the_error_chain() {
+        let pending = tokio::spawn(tokio::time::sleep(std::time::Duration::from_secs(60)));
+        pending.abort();
+        let join = pending.await.unwrap_err();
+        assert!(join.is_cancelled());
+        let error = crate::Error::internal(join);
+        assert!(cancelled_by_shutdown(&error));
+        assert!(!cancelled_by_shutdown(&crate::Error::invalid_request("no")));
+    }
 }
