@@ -1,9 +1,13 @@
 //! Choosing the model provider: [`ProviderConfig`] and what each provider needs.
 //!
 //! The configuration is plain data, filled in by whoever starts the platform (the CLI reads it
-//! from flags and environment variables, see [`crate::cli`]); nothing here reads the process
-//! environment. [`ProviderConfig::build`] checks it and returns the provider for
+//! from flags, environment variables and the `[model]` table of the platform's config file, see
+//! [`crate::cli`]); nothing here reads the process environment or a file.
+//! [`ProviderConfig::build`] checks it and returns the provider for
 //! [`EngineOptions::provider`](crate::engine::EngineOptions::provider).
+//!
+//! [`ModelFileConfig`] is that `[model]` table as written (every key optional, unknown keys
+//! refused). It holds no API key: keys come only from the environment (or a flag).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -56,6 +60,14 @@ impl ProviderKind {
 impl fmt::Display for ProviderKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Read from a config file as its name, like [`FromStr`] (`"openai"`, case-insensitive).
+impl<'de> serde::Deserialize<'de> for ProviderKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -160,6 +172,91 @@ pub fn parse_model_map<'a>(
     Ok(map)
 }
 
+/// The `[model]` table of the platform's config file (`platform.toml`): the file's defaults for
+/// the model provider's settings, below flags and environment variables. Every key is optional
+/// and an unknown key is refused. API keys are not read from the file.
+///
+/// ```toml
+/// [model]
+/// provider = "openai"                     # offline, anthropic or openai
+/// base_url = "http://127.0.0.1:11434/v1"  # the base URL of `provider`
+/// timeout_secs = 600
+/// max_retries = 3
+///
+/// [model.openai]
+/// models = { "claude-sonnet-4-6" = "llama3.1:8b", "*" = "qwen3:8b" }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFileConfig {
+    /// Which provider runs sessions (`--model-provider`).
+    pub provider: Option<ProviderKind>,
+    /// The base URL of the provider named by [`provider`](Self::provider) (the Messages API's
+    /// for `anthropic`, the chat completions server's, `/v1` included, for `openai`). Not used
+    /// when a flag or environment variable chooses another provider.
+    pub base_url: Option<String>,
+    /// Longest time one model request may take, in seconds (`--model-timeout`).
+    pub timeout_secs: Option<u64>,
+    /// `max_tokens` of every model request (`--model-max-tokens`).
+    pub max_tokens: Option<u32>,
+    /// How often a rate-limited or overloaded model request is retried
+    /// (`--model-max-retries`).
+    pub max_retries: Option<u32>,
+    /// Whether Messages API requests carry prompt-cache breakpoints (`--prompt-caching`).
+    pub prompt_caching: Option<bool>,
+    /// The `[model.openai]` table.
+    #[serde(default)]
+    pub openai: OpenAiFileConfig,
+}
+
+/// The `[model.openai]` table of the platform's config file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAiFileConfig {
+    /// Agent model name -> the server's model name, `*` mapping every other model
+    /// (`--openai-model-map`).
+    pub models: Option<BTreeMap<String, String>>,
+}
+
+impl ModelFileConfig {
+    /// Checks the values serde cannot: positive timeout and `max_tokens`, no blank model names.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.timeout_secs == Some(0) {
+            return Err(ConfigError::Invalid(
+                "model.timeout_secs must be at least 1".into(),
+            ));
+        }
+        if self.max_tokens == Some(0) {
+            return Err(ConfigError::Invalid(
+                "model.max_tokens must be at least 1".into(),
+            ));
+        }
+        if let Some(base_url) = &self.base_url {
+            if self.provider.is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "model.base_url `{base_url}` needs model.provider (whose base URL it is)"
+                )));
+            }
+        }
+        for (from, to) in self.openai.models.iter().flatten() {
+            if from.trim().is_empty() || to.trim().is_empty() {
+                return Err(ConfigError::ModelMap(format!("{from:?} = {to:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `[model.openai] models` map with names trimmed, if the file has one.
+    pub fn openai_model_map(&self) -> Option<BTreeMap<String, String>> {
+        self.openai.models.as_ref().map(|models| {
+            models
+                .iter()
+                .map(|(from, to)| (from.trim().to_owned(), to.trim().to_owned()))
+                .collect()
+        })
+    }
+}
+
 /// The model provider to run sessions on, with its settings.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum ProviderConfig {
@@ -251,6 +348,43 @@ mod tests {
             Err(ConfigError::ModelMap(entry)) if entry == "nope"
         ));
         assert!(parse_model_map(["=x"]).is_err());
+    }
+
+    #[test]
+    fn model_tables_deserialize_strictly_and_validate() {
+        let table: ModelFileConfig = toml::from_str(
+            "provider = \"OpenAI\"\nbase_url = \"http://h/v1\"\n[openai]\nmodels = { a = \" b \" }",
+        )
+        .unwrap();
+        assert_eq!(table.provider, Some(ProviderKind::OpenAi));
+        assert_eq!(table.base_url.as_deref(), Some("http://h/v1"));
+        assert_eq!(
+            table.openai_model_map(),
+            Some(BTreeMap::from([("a".to_owned(), "b".to_owned())]))
+        );
+        table.validate().unwrap();
+        assert_eq!(ModelFileConfig::default().openai_model_map(), None);
+        let unknown = toml::from_str::<ModelFileConfig>("provider = \"bedrock\"").unwrap_err();
+        assert!(
+            unknown
+                .message()
+                .contains("unknown model provider `bedrock`"),
+            "{unknown}"
+        );
+        assert!(toml::from_str::<ModelFileConfig>("provider = 1").is_err());
+        assert!(toml::from_str::<ModelFileConfig>("[openai]\nmodelz = {}").is_err());
+        assert!(toml::from_str::<ModelFileConfig>("api_key = \"k\"").is_err());
+        let invalid = |text: &str| {
+            toml::from_str::<ModelFileConfig>(text)
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(invalid("timeout_secs = 0").contains("timeout_secs"));
+        assert!(invalid("max_tokens = 0").contains("max_tokens"));
+        assert!(invalid("base_url = \"http://h\"").contains("needs model.provider"));
+        assert!(invalid("[openai]\nmodels = { \"*\" = \"\" }").contains("model map"));
     }
 
     #[test]
