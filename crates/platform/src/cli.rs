@@ -185,6 +185,10 @@ pub struct ModelArgs {
     #[arg(long, env = MODEL_PROVIDER_ENV, value_enum)]
     pub model_provider: Option<ProviderKind>,
     /// Base URL of the Messages API (anthropic) [default: https://api.anthropic.com]
+    #[allow(
+        rustdoc::bare_urls,
+        reason = "this text is the --help line, where a URL prints as is"
+    )]
     #[arg(long, env = ANTHROPIC_BASE_URL_ENV)]
     pub anthropic_base_url: Option<String>,
     /// Key of the Messages API, sent as x-api-key (anthropic); prefer the environment
@@ -196,6 +200,10 @@ pub struct ModelArgs {
     pub prompt_caching: Option<bool>,
     /// Base URL of the chat completions server, /v1 included (openai) [default:
     /// https://api.openai.com/v1]
+    #[allow(
+        rustdoc::bare_urls,
+        reason = "this text is the --help line, where a URL prints as is"
+    )]
     #[arg(long, env = OPENAI_BASE_URL_ENV)]
     pub openai_base_url: Option<String>,
     /// Key of the chat completions server, sent as a bearer token, if it needs one (openai)
