@@ -1,0 +1,542 @@
+//! Overhead of the [`SessionRunner`] on a custom-tool round trip, and its memory per idle
+//! session, beside the official TypeScript SDK 1.10.0's `SessionToolRunner`.
+//!
+//! Run with `cargo bench -p steward-runtime --bench runner` (`-- --quick` for fewer round trips).
+//!
+//! **The platform** is this bench binary re-run as a child process (`STEWARD_RUNNER_BENCH_CHILD`)
+//! that starts an ephemeral `steward_platform` with the rate limit off and the offline model, so
+//! that neither the platform's memory nor its CPU lands in the measured process. Both runners
+//! talk to the same child in the same run; the agent has custom tools `noop` and `other`.
+//!
+//! **Overhead** of one round trip (a turn whose message makes the offline model call `noop`):
+//! `(tool start − event arrival) + (result POST leaves − tool end)`. The event's arrival is when a
+//! parallel raw SSE reader of the same session (its own connection, its own thread) sees the
+//! `agent.custom_tool_use` bytes; the tool's start and end are stamped inside the tool; the POST
+//! is stamped by a tower layer on the client (Rust) or a wrapped `fetch` (TypeScript) as the
+//! request is handed to the transport. The runner's own work on both sides (SSE parse, decode,
+//! bookkeeping, dispatch, result build, encode) is inside; the tool's run time is not.
+//!
+//! **Memory**: 1,000 sessions, each in a turn waiting on a call of `other` (a tool no runner
+//! here has, so the session idles in `requires_action`); Rust: one runner drives all of them
+//! (`answer_unknown_tools(false)`) on a current-thread runtime; TypeScript: 1,000 `toolRunner`
+//! iterations. RSS after minus RSS before (both taken once every session has its stream open),
+//! divided by 1,000.
+
+#![expect(clippy::print_stdout, reason = "the bench prints its figures")]
+#![expect(clippy::unwrap_used, reason = "a bench fails on any unexpected error")]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use steward_core::SessionId;
+use steward_runtime::runner::{Outcome, SessionRunner};
+use steward_runtime::{ApiRequest, ApiResponse, Client};
+use steward_tools::{Registry, Tool, ToolContext, ToolError, ToolOutput};
+use tower::{Layer, Service};
+
+const CHILD_ENV: &str = "STEWARD_RUNNER_BENCH_CHILD";
+const CALL_NOOP: &str = "Call noop with {}";
+const CALL_OTHER: &str = "Call other with {}";
+const SESSIONS: usize = 1000;
+
+/// Instants keyed by tool-use ID.
+type Stamps = Arc<Mutex<HashMap<String, Instant>>>;
+
+fn stamp(map: &Stamps, id: &str) {
+    map.lock()
+        .unwrap()
+        .entry(id.to_owned())
+        .or_insert_with(Instant::now);
+}
+
+/// The `noop` tool: stamps its start and end.
+struct Noop {
+    starts: Stamps,
+    ends: Stamps,
+}
+
+#[async_trait::async_trait]
+impl Tool for Noop {
+    fn name(&self) -> &str {
+        "noop"
+    }
+    fn description(&self) -> &str {
+        "Does nothing"
+    }
+    fn input_schema(&self) -> Value {
+        json!({"type": "object"})
+    }
+    async fn call(&self, _input: Value, ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
+        stamp(&self.starts, ctx.idempotency_key());
+        let out = ToolOutput::text("ok");
+        stamp(&self.ends, ctx.idempotency_key());
+        Ok(out)
+    }
+}
+
+/// Stamps each `POST …/events` carrying a `user.custom_tool_result` as it is sent.
+#[derive(Clone)]
+struct PostStamp<S> {
+    inner: S,
+    posts: Stamps,
+}
+
+impl<S> Service<ApiRequest> for PostStamp<S>
+where
+    S: Service<ApiRequest, Response = ApiResponse, Error = steward_runtime::Error>,
+    S::Future: Send + 'static,
+{
+    type Response = ApiResponse;
+    type Error = steward_runtime::Error;
+    type Future = BoxFuture<'static, Result<ApiResponse, steward_runtime::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: ApiRequest) -> Self::Future {
+        if req.method == http::Method::POST
+            && req.url.path().ends_with("/events")
+            && let Some(body) = &req.body
+            && let Ok(v) = serde_json::from_slice::<Value>(body)
+            && let Some(id) = v["events"][0]["custom_tool_use_id"].as_str()
+        {
+            stamp(&self.posts, id);
+        }
+        Box::pin(self.inner.call(req))
+    }
+}
+
+#[derive(Clone)]
+struct PostStampLayer(Stamps);
+
+impl<S> Layer<S> for PostStampLayer {
+    type Service = PostStamp<S>;
+    fn layer(&self, inner: S) -> PostStamp<S> {
+        PostStamp {
+            inner,
+            posts: self.0.clone(),
+        }
+    }
+}
+
+/// The platform child process.
+struct PlatformProcess {
+    child: Child,
+    base_url: String,
+    api_key: String,
+}
+
+impl PlatformProcess {
+    fn start() -> Self {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_ENV, "1")
+            .stdout(Stdio::piped())
+            .stdin(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let mut parts = line.split_whitespace();
+        let base_url = parts.next().unwrap().to_owned();
+        let api_key = parts.next().unwrap().to_owned();
+        Self {
+            child,
+            base_url,
+            api_key,
+        }
+    }
+}
+
+impl Drop for PlatformProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The child: serves until its stdin closes.
+fn child_main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let platform = rt.block_on(
+        steward_platform::Platform::builder()
+            .rate_limit(None)
+            .start_ephemeral(),
+    );
+    let platform = platform.unwrap();
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{} {}", platform.base_url(), platform.api_key()).unwrap();
+    stdout.flush().unwrap();
+    let mut sink = String::new();
+    let _ = std::io::stdin().read_line(&mut sink);
+    rt.block_on(platform.shutdown());
+}
+
+/// Plain HTTP to set things up.
+struct Setup {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Setup {
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-api-key", &self.key)
+            .header("anthropic-version", steward_core::ANTHROPIC_VERSION)
+            .header("anthropic-beta", "managed-agents-2026-04-01")
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.req(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn session(&self, agent: &str, env: &str) -> String {
+        let s = self
+            .post(
+                "/v1/sessions",
+                json!({"agent": agent, "environment_id": env}),
+            )
+            .await;
+        s["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Reads the session's stream raw and stamps each `agent.custom_tool_use` as its bytes arrive.
+async fn raw_reader(setup: Arc<Setup>, session: String, arrivals: Stamps) {
+    let resp = setup
+        .req(
+            reqwest::Method::GET,
+            &format!("/v1/sessions/{session}/events/stream"),
+        )
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    let mut body = resp.bytes_stream();
+    let mut buf = String::new();
+    while let Some(Ok(chunk)) = body.next().await {
+        let at = Instant::now();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            for line in frame.lines() {
+                if let Some(data) = line.strip_prefix("data:")
+                    && let Ok(v) = serde_json::from_str::<Value>(data.trim())
+                    && v["type"] == "agent.custom_tool_use"
+                    && let Some(id) = v["id"].as_str()
+                {
+                    arrivals.lock().unwrap().entry(id.to_owned()).or_insert(at);
+                }
+            }
+        }
+    }
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn pct(sorted: &[f64], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(i).copied().unwrap_or(f64::NAN)
+}
+
+/// `total` round trips (the first `warmup` not counted), each one turn of a fresh drive of
+/// `session`; returns (overhead, arrival→tool start, tool end→POST) in µs. With `fresh`, the
+/// client keeps no idle connection, so each turn's stream opens a new one.
+#[expect(clippy::too_many_arguments, reason = "a bench helper")]
+fn rust_overhead(
+    rt: &tokio::runtime::Runtime,
+    setup_rt: &tokio::runtime::Runtime,
+    setup: &Arc<Setup>,
+    platform: &PlatformProcess,
+    session: &str,
+    total: usize,
+    warmup: usize,
+    fresh: bool,
+) -> Vec<(f64, f64, f64)> {
+    let (starts, ends, posts, arrivals): (Stamps, Stamps, Stamps, Stamps) = Default::default();
+    let mut builder = Client::builder()
+        .api_key(&platform.api_key)
+        .base_url(&platform.base_url)
+        .layer(PostStampLayer(posts.clone()));
+    if fresh {
+        builder = builder.http_client(
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+        );
+    }
+    let client = builder.build().unwrap();
+    let registry = Registry::new()
+        .with(Noop {
+            starts: starts.clone(),
+            ends: ends.clone(),
+        })
+        .unwrap();
+    let runner = SessionRunner::builder(client, registry).build();
+    let reader = setup_rt.spawn(raw_reader(
+        setup.clone(),
+        session.to_owned(),
+        arrivals.clone(),
+    ));
+    std::thread::sleep(Duration::from_millis(200));
+    let sid = SessionId::new(session.to_owned());
+    let mut overheads = Vec::new();
+    rt.block_on(async {
+        for i in 0..total {
+            let mut stream = runner.turn(&sid).message(CALL_NOOP).stream();
+            let mut id = None;
+            while let Some(o) = stream.next().await {
+                match o.unwrap() {
+                    Outcome::ToolFinished(rec) => id = Some(rec.call.tool_use_id.to_string()),
+                    Outcome::Finished(_) => break,
+                    _ => {}
+                }
+            }
+            let id = id.unwrap();
+            // The raw reader may trail by a few µs.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            if i < warmup {
+                continue;
+            }
+            let get = |m: &Stamps| *m.lock().unwrap().get(&id).unwrap();
+            let (a, s, e, p) = (get(&arrivals), get(&starts), get(&ends), get(&posts));
+            let dispatch = s.saturating_duration_since(a).as_secs_f64() * 1e6;
+            let send = p.saturating_duration_since(e).as_secs_f64() * 1e6;
+            overheads.push((dispatch + send, dispatch, send));
+        }
+    });
+    reader.abort();
+    overheads
+}
+
+fn main() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        child_main();
+        return;
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let bench = std::env::args().any(|a| a == "--bench");
+    let trips: usize = if !bench {
+        5
+    } else if quick {
+        200
+    } else {
+        1000
+    };
+    let sessions = if bench { SESSIONS } else { 10 };
+    let platform = PlatformProcess::start();
+    let setup_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let setup = Arc::new(Setup {
+        http: reqwest::Client::new(),
+        base: platform.base_url.clone(),
+        key: platform.api_key.clone(),
+    });
+    let (agent, env) = setup_rt.block_on(async {
+        let env = setup
+            .post("/v1/environments", json!({"name": "bench"}))
+            .await;
+        let schema = json!({"type": "object", "properties": {}});
+        let agent = setup
+            .post(
+                "/v1/agents",
+                json!({"name": "runner-bench", "model": "claude-sonnet-4-6", "tools": [
+                    {"type": "custom", "name": "noop", "description": "Does nothing",
+                        "input_schema": schema},
+                    {"type": "custom", "name": "other", "description": "Served elsewhere",
+                        "input_schema": schema},
+                ]}),
+            )
+            .await;
+        (
+            agent["id"].as_str().unwrap().to_owned(),
+            env["id"].as_str().unwrap().to_owned(),
+        )
+    });
+
+    // --- Rust overhead: with the client's defaults, then with no idle pooled connections.
+    let warmup = trips / 10;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pass = |fresh: bool| {
+        let session = setup_rt.block_on(setup.session(&agent, &env));
+        rust_overhead(
+            &rt,
+            &setup_rt,
+            &setup,
+            &platform,
+            &session,
+            trips + warmup,
+            warmup,
+            fresh,
+        )
+    };
+    let overheads = pass(false);
+    let overheads_fresh = pass(true);
+    let client = Client::builder()
+        .api_key(&platform.api_key)
+        .base_url(&platform.base_url)
+        .build()
+        .unwrap();
+    let runner = SessionRunner::builder(client, Registry::new())
+        .answer_unknown_tools(false)
+        .build();
+    let report = |name: &str, o: &[(f64, f64, f64)]| {
+        let mut total: Vec<f64> = o.iter().map(|x| x.0).collect();
+        let mut d: Vec<f64> = o.iter().map(|x| x.1).collect();
+        let mut s: Vec<f64> = o.iter().map(|x| x.2).collect();
+        for v in [&mut total, &mut d, &mut s] {
+            v.sort_by(f64::total_cmp);
+        }
+        println!(
+            "  {name:<26} overhead p50 {:>8.1} µs  p99 {:>8.1} µs   (arrival→tool start p50 \
+             {:.1}/p99 {:.1} µs; tool end→POST p50 {:.1}/p99 {:.1} µs; {} round trips)",
+            pct(&total, 0.5),
+            pct(&total, 0.99),
+            pct(&d, 0.5),
+            pct(&d, 0.99),
+            pct(&s, 0.5),
+            pct(&s, 0.99),
+            total.len()
+        );
+    };
+    println!(
+        "\nrunner overhead per custom-tool round trip (platform child at {}):",
+        platform.base_url
+    );
+    report("steward SessionRunner", &overheads);
+    report("steward, unpooled client", &overheads_fresh);
+
+    // --- TypeScript overhead and memory.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = root.join("bench/ts/runner.mjs");
+    let ts_ready = root
+        .join("conformance/ts/node_modules/@anthropic-ai/sdk/package.json")
+        .exists();
+    let mut ts_mem = None;
+    if ts_ready {
+        let ts_session = setup_rt.block_on(setup.session(&agent, &env));
+        let mut ids = Vec::new();
+        setup_rt.block_on(async {
+            for _ in 0..sessions {
+                ids.push(setup.session(&agent, &env).await);
+            }
+        });
+        let out = Command::new("node")
+            .arg(&script)
+            .arg(&platform.base_url)
+            .arg(&ts_session)
+            .arg(trips.to_string())
+            .arg(warmup.to_string())
+            .arg(ids.join(","))
+            .env("STEWARD_API_KEY", &platform.api_key)
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "runner.mjs failed: {}", out.status);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let o: Vec<(f64, f64, f64)> = v["trips_us"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let d = t[0].as_f64().unwrap();
+                let s = t[1].as_f64().unwrap();
+                (d + s, d, s)
+            })
+            .collect();
+        report("@anthropic-ai/sdk 1.10.0", &o);
+        ts_mem = Some((
+            v["rss_before"].as_f64().unwrap(),
+            v["rss_after"].as_f64().unwrap(),
+        ));
+    } else {
+        println!("  TypeScript SDK skipped: not installed in conformance/ts/node_modules");
+    }
+
+    // --- Rust memory: one runner, `sessions` sessions waiting on `other`.
+    let ids: Vec<SessionId> = setup_rt.block_on(async {
+        let mut ids = Vec::new();
+        for _ in 0..sessions {
+            ids.push(SessionId::new(setup.session(&agent, &env).await));
+        }
+        ids
+    });
+    let rss_before = rss_kib();
+    let skipped = rt.block_on(async {
+        let mut streams = Vec::new();
+        for id in &ids {
+            streams.push(runner.turn(id).message(CALL_OTHER).stream());
+        }
+        let mut skipped = 0;
+        for s in &mut streams {
+            while let Some(o) = s.next().await {
+                if let Outcome::ToolSkipped(_) = o.unwrap() {
+                    skipped += 1;
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let rss_after = rss_kib();
+        drop(streams);
+        (skipped, rss_after)
+    });
+    let (skipped, rss_after) = skipped;
+    assert_eq!(skipped, sessions);
+    println!("\nmemory per idle session ({sessions} sessions waiting on another client's tool):");
+    println!(
+        "  steward SessionRunner      RSS {rss_before} KiB -> {rss_after} KiB: {:.1} KiB/session",
+        (rss_after.saturating_sub(rss_before)) as f64 / sessions as f64
+    );
+    if let Some((b, a)) = ts_mem {
+        let per = (a - b) / 1024.0 / sessions as f64;
+        println!(
+            "  @anthropic-ai/sdk 1.10.0   RSS {:.0} KiB -> {:.0} KiB: {per:.1} KiB/session ({:.1}x \
+             steward)",
+            b / 1024.0,
+            a / 1024.0,
+            per / ((rss_after.saturating_sub(rss_before)) as f64 / sessions as f64)
+        );
+    }
+}
