@@ -365,5 +365,64 @@ if (group('flow')) {
   });
 }
 
+if (group('mcp')) {
+  // A local MCP server requiring a bearer token, with a token endpoint: `cargo xtask
+  // conformance` starts it (the `mcp-fixture` binary of steward-test-support) and passes its
+  // URLs and the tokens it accepts in STEWARD_MCP_*.
+  const mcpUrl = process.env.STEWARD_MCP_URL;
+  const tokenUrl = process.env.STEWARD_MCP_TOKEN_URL;
+  const accessToken = process.env.STEWARD_MCP_ACCESS_TOKEN;
+  const refreshToken = process.env.STEWARD_MCP_REFRESH_TOKEN;
+  await check('mcp: a session with vault_ids calls a tool of a local MCP server', async () => {
+    assert(mcpUrl && tokenUrl && accessToken && refreshToken, 'STEWARD_MCP_* set (cargo xtask conformance starts the MCP fixture)');
+    const vault = await beta.vaults.create({ display_name: 'mcp-ts' });
+    const credential = await beta.vaults.credentials.create(vault.id, {
+      display_name: 'fixture',
+      auth: {
+        type: 'mcp_oauth',
+        mcp_server_url: mcpUrl,
+        access_token: accessToken,
+        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+        refresh: { client_id: 'conformance-ts', token_endpoint: tokenUrl, refresh_token: refreshToken, token_endpoint_auth: { type: 'none' } },
+      },
+    });
+    eq(credential.auth.type, 'mcp_oauth', 'auth type');
+    const agent = await beta.agents.create({
+      name: 'mcp-ts',
+      model: 'claude-sonnet-4-6',
+      mcp_servers: [{ type: 'url', name: 'fixture', url: mcpUrl }],
+      tools: [{ type: 'mcp_toolset', mcp_server_name: 'fixture', default_config: { permission_policy: { type: 'always_allow' } } }],
+    });
+    const mcpEnv = await beta.environments.create({ name: 'mcp-ts-env' });
+    const session = await beta.sessions.create({ agent: agent.id, environment_id: mcpEnv.id, vault_ids: [vault.id] });
+    eq(session.vault_ids, [vault.id], 'vault_ids');
+    const stream = await beta.sessions.events.stream(session.id);
+    const text = 'Please call mcp__fixture__echo with {"text": "from the TypeScript SDK"}';
+    await beta.sessions.events.send(session.id, { events: [{ type: 'user.message', content: [{ type: 'text', text }] }] });
+    const seen = [];
+    for await (const event of stream) {
+      seen.push(event);
+      if (event.type === 'session.status_idle' && event.stop_reason?.type !== 'requires_action') break;
+      if (event.type === 'session.status_terminated') break;
+    }
+    stream.controller.abort();
+    const use = seen.find((e) => e.type === 'agent.mcp_tool_use');
+    assert(use, `agent.mcp_tool_use seen: ${JSON.stringify(seen.map((e) => e.type))}`);
+    eq([use.mcp_server_name, use.name, use.input], ['fixture', 'echo', { text: 'from the TypeScript SDK' }], 'tool use');
+    eq(use.evaluated_permission, 'allow', 'evaluated_permission');
+    const result = seen.find((e) => e.type === 'agent.mcp_tool_result');
+    assert(result, 'agent.mcp_tool_result seen');
+    eq(result.mcp_tool_use_id, use.id, 'mcp_tool_use_id');
+    assert(result.is_error !== true, `not is_error: ${JSON.stringify(result)}`);
+    eq(result.content, [{ type: 'text', text: 'echo: from the TypeScript SDK' }], 'content');
+    eq(seen[seen.length - 1].stop_reason?.type, 'end_turn', 'stop reason');
+    const history = await collect(beta.sessions.events.list(session.id));
+    for (const body of [seen, history, credential]) {
+      const json = JSON.stringify(body);
+      assert(!json.includes(accessToken) && !json.includes(refreshToken), 'no token in events or responses');
+    }
+  });
+}
+
 console.log(`typescript-sdk: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

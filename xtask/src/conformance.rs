@@ -5,7 +5,14 @@
 //! against it. The SDKs are installed on first use: the TypeScript SDK into
 //! `conformance/ts/node_modules`, the Python SDK into a venv at `target/conformance-venv`
 //! (`$STEWARD_PYTHON` overrides the interpreter).
+//!
+//! When the `mcp` group runs (no filter, or one that `mcp` contains), it also starts the MCP
+//! fixture (`steward-test-support`'s `mcp-fixture` binary: a local MCP server that requires a
+//! bearer token, with its token endpoint) and passes its URLs and the tokens it accepts to the
+//! scripts as `STEWARD_MCP_URL`, `STEWARD_MCP_TOKEN_URL`, `STEWARD_MCP_ACCESS_TOKEN` and
+//! `STEWARD_MCP_REFRESH_TOKEN`; it is stopped with the platform when the run ends.
 
+use std::io::{BufRead as _, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -37,6 +44,22 @@ pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
         ],
         &[],
     )?;
+    let with_mcp = filter.is_none_or(|f| "mcp".contains(f));
+    if with_mcp {
+        crate::run(
+            root,
+            "cargo",
+            &[
+                "build",
+                "--quiet",
+                "-p",
+                "steward-test-support",
+                "--bin",
+                "mcp-fixture",
+            ],
+            &[],
+        )?;
+    }
     let ts_dir = root.join("conformance/ts");
     if !ts_dir.join("node_modules/@anthropic-ai/sdk").exists() {
         crate::run(
@@ -69,10 +92,18 @@ pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
     let key = std::fs::read_to_string(data_dir.join("api_key"))
         .context("the platform wrote no api_key file in its data dir")?;
     let base_url = format!("http://{listen}");
-    let envs = [
-        ("STEWARD_BASE_URL", base_url.as_str()),
-        ("STEWARD_API_KEY", key.trim()),
+    let mut envs: Vec<(&str, String)> = vec![
+        ("STEWARD_BASE_URL", base_url),
+        ("STEWARD_API_KEY", key.trim().to_owned()),
     ];
+    let _fixture = if with_mcp {
+        let (fixture, fixture_envs) = start_mcp_fixture(&target_dir)?;
+        envs.extend(fixture_envs);
+        Some(fixture)
+    } else {
+        None
+    };
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
     let mut args_ts = vec!["check.mjs"];
     let mut args_py = vec!["check.py"];
@@ -92,6 +123,49 @@ pub(crate) fn run(root: &Path, filter: Option<&str>) -> Result<()> {
             outcome(&py)
         ),
     }
+}
+
+/// Starts the MCP fixture and reads the `NAME=value` lines it prints once it listens (up to
+/// `ready`): the scripts' `STEWARD_MCP_*` variables.
+fn start_mcp_fixture(target_dir: &Path) -> Result<(Server, Vec<(&'static str, String)>)> {
+    let binary = target_dir.join("debug/mcp-fixture");
+    let mut child = Command::new(&binary)
+        .env("RUST_LOG", "warn")
+        // Its stdin closing (this process gone) stops it too.
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("failed to start {}", binary.display()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .context("no stdout of the MCP fixture")?;
+    let fixture = Server(child);
+    let mut envs = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("reading the MCP fixture's address")?;
+        if line == "ready" {
+            break;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            bail!("the MCP fixture printed {line:?}, not NAME=value");
+        };
+        let name = [
+            "STEWARD_MCP_URL",
+            "STEWARD_MCP_TOKEN_URL",
+            "STEWARD_MCP_ACCESS_TOKEN",
+            "STEWARD_MCP_REFRESH_TOKEN",
+        ]
+        .into_iter()
+        .find(|known| *known == name)
+        .with_context(|| format!("the MCP fixture printed an unknown variable {name}"))?;
+        envs.push((name, value.to_owned()));
+    }
+    if envs.len() != 4 {
+        bail!("the MCP fixture stopped before printing its address");
+    }
+    Ok((fixture, envs))
 }
 
 /// The interpreter with the Python SDK: `$STEWARD_PYTHON`, else a venv under `target/` that is

@@ -7,11 +7,15 @@
 //!   official TypeScript and Python SDKs against it (`conformance/`).
 //! * `bench`: the client-overhead bench beside the TypeScript SDK and the 1,000-session bench
 //!   (`bench.rs`).
+//! * `load`: sustained mixed load with 1,000 SSE streams on one platform process (`load.rs`).
+//! * `fuzz`: the proptest fuzz targets with a high `PROPTEST_CASES` (`fuzz.rs`).
 
 #![expect(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 
 mod bench;
 mod conformance;
+mod fuzz;
+mod load;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,9 +30,11 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("conformance") => conformance::run(&root, std::env::args().nth(2).as_deref()),
         Some("bench") => bench::run(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("load") => load::run(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("fuzz") => fuzz::run(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
         Some("-h" | "--help") | None => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci           fmt check, clippy -D warnings, tests, doc tests, docs, conformance\n  test         every test (nextest when installed, else cargo test)\n  conformance  the official TypeScript and Python SDKs against a local platform [filter]\n  bench        client overhead beside the TypeScript SDK, 1,000 sessions [client|sessions] [-- args]"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci           fmt check, clippy -D warnings, tests, doc tests, docs, conformance\n  test         every test (nextest when installed, else cargo test)\n  conformance  the official TypeScript and Python SDKs against a local platform [filter]\n  bench        client overhead beside the TypeScript SDK, 1,000 sessions [client|sessions] [-- args]\n  load         1,000 SSE streams and 200 requests/s on one platform [--streams N --rps N --secs N --settle N]\n  fuzz         the proptest fuzz targets with many cases [--cases N | --secs N]"
             );
             Ok(())
         }

@@ -261,8 +261,17 @@ pub enum VaultCommand {
         #[command(flatten)]
         user: UserArg,
     },
-    /// Add an MCP OAuth credential; the access token comes from STEWARD_MCP_ACCESS_TOKEN or stdin, never from the command line
+    /// Add an MCP OAuth credential; the tokens come from STEWARD_MCP_* variables or stdin, never from the command line
     AddMcpOauth(AddMcpOauthArgs),
+    /// Probe a credential against its MCP server (refreshing its token on a 401) and print the verdict
+    Validate {
+        /// Whose vault.
+        #[command(flatten)]
+        user: UserArg,
+        /// The credential's ID (`vcrd_…`), as `steward vault list` shows it
+        #[arg(value_name = "CREDENTIAL")]
+        credential: String,
+    },
 }
 
 /// How the OAuth client authenticates at the token endpoint.
@@ -270,9 +279,11 @@ pub enum VaultCommand {
 pub enum TokenEndpointAuth {
     /// A public client: no secret.
     None,
-    /// HTTP Basic with the client secret (from STEWARD_MCP_CLIENT_SECRET).
+    /// HTTP Basic with the client secret (from STEWARD_MCP_CLIENT_SECRET or stdin).
+    #[value(alias = "basic")]
     ClientSecretBasic,
-    /// The client secret in the form body (from STEWARD_MCP_CLIENT_SECRET).
+    /// The client secret in the form body (from STEWARD_MCP_CLIENT_SECRET or stdin).
+    #[value(alias = "post")]
     ClientSecretPost,
 }
 
@@ -283,22 +294,22 @@ pub struct AddMcpOauthArgs {
     #[command(flatten)]
     pub user: UserArg,
     /// The MCP server's URL
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", alias = "server-url")]
     pub mcp_server_url: String,
-    /// Read the access token from the first line of stdin instead of STEWARD_MCP_ACCESS_TOKEN
-    #[arg(long)]
+    /// Read the secrets from stdin instead of the STEWARD_MCP_* variables: a JSON object with `access_token`, `refresh_token`, `client_secret`, or lines in that order
+    #[arg(long, alias = "stdin")]
     pub token_stdin: bool,
     /// When the access token expires (RFC 3339)
     #[arg(long, value_name = "TIME")]
     pub expires_at: Option<String>,
-    /// The OAuth client ID; with it the credential refreshes itself (refresh token from STEWARD_MCP_REFRESH_TOKEN)
+    /// The OAuth client ID; with it the credential refreshes itself (refresh token from STEWARD_MCP_REFRESH_TOKEN or stdin)
     #[arg(long, value_name = "ID", requires = "token_endpoint")]
     pub client_id: Option<String>,
     /// The OAuth token endpoint
     #[arg(long, value_name = "URL", requires = "client_id")]
     pub token_endpoint: Option<String>,
     /// How the client authenticates at the token endpoint
-    #[arg(long, value_enum, default_value_t = TokenEndpointAuth::None, requires = "client_id")]
+    #[arg(long, value_enum, default_value_t = TokenEndpointAuth::None, requires = "client_id", alias = "client-auth")]
     pub token_endpoint_auth: TokenEndpointAuth,
     /// The scope to request on refresh
     #[arg(long, requires = "client_id")]

@@ -22,11 +22,11 @@ pub const STEWARD_CONFIG: &str = "STEWARD_CONFIG";
 /// The access token of `steward vault add-mcp-oauth` (or `--token-stdin`).
 pub const STEWARD_MCP_ACCESS_TOKEN: &str = "STEWARD_MCP_ACCESS_TOKEN";
 
-/// The refresh token of `steward vault add-mcp-oauth --client-id …`.
+/// The refresh token of `steward vault add-mcp-oauth --client-id …` (unless stdin gives it).
 pub const STEWARD_MCP_REFRESH_TOKEN: &str = "STEWARD_MCP_REFRESH_TOKEN";
 
 /// The OAuth client secret of `steward vault add-mcp-oauth --token-endpoint-auth
-/// client-secret-basic|client-secret-post`.
+/// client-secret-basic|client-secret-post` (unless stdin gives it).
 pub const STEWARD_MCP_CLIENT_SECRET: &str = "STEWARD_MCP_CLIENT_SECRET";
 
 /// The data directory of `steward platform serve|keys` (read by the platform's own parser);

@@ -124,6 +124,9 @@ async fn dispatch(
             VaultCommand::Create { user } => vault::create(app, &user.user).await,
             VaultCommand::List { user } => vault::list(app, &user.user).await,
             VaultCommand::AddMcpOauth(args) => vault::add_mcp_oauth(app, &args).await,
+            VaultCommand::Validate { user, credential } => {
+                vault::validate(app, &user.user, &credential).await
+            }
         },
         Command::Usage(args) => usage::run(app, args.user.as_deref()).await,
         Command::Platform { .. } => anyhow::bail!("the platform command runs without an API"),

@@ -219,6 +219,26 @@ pub struct Credential {
     pub updated_at: Timestamp,
     /// When the credential was archived, or `null`.
     pub archived_at: Option<Timestamp>,
+    /// **Steward extension** (not in the API or the SDKs, which ignore unknown fields): why the
+    /// last refresh of an `mcp_oauth` token failed. Absent when no refresh failed since the
+    /// last success or the last change of the credential's tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_error: Option<CredentialRefreshError>,
+}
+
+/// **Steward extension**: a failed refresh of an `mcp_oauth` credential's access token, as
+/// [`Credential::refresh_error`] shows it. It never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRefreshError {
+    /// What went wrong: the token endpoint's OAuth `error` code (such as `invalid_grant`), or
+    /// `http_error` (an error status without an OAuth error body), `invalid_response` (a success
+    /// status without a usable token) or `connect_error` (the endpoint could not be reached).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A readable explanation (the endpoint's `error_description`, or what happened).
+    pub message: String,
+    /// When the refresh failed.
+    pub occurred_at: Timestamp,
 }
 
 crate::open_union! {

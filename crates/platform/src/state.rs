@@ -29,6 +29,9 @@ pub struct AppState {
     pub events: crate::events::EventHub,
     /// Per-key request rate limiting ([`crate::limits`]), as set by [`Config::rate_limit`].
     pub rate_limiter: crate::limits::RateLimiter,
+    /// Bearer tokens for MCP servers from session vaults, with OAuth refresh
+    /// ([`crate::vaults::TokenBroker`]).
+    pub tokens: crate::vaults::TokenBroker,
 }
 
 /// Settings fixed at start.
@@ -56,6 +59,7 @@ impl AppState {
         Self {
             events: crate::events::EventHub::new(db.clone()),
             rate_limiter: crate::limits::RateLimiter::new(config.rate_limit),
+            tokens: crate::vaults::TokenBroker::new(db.clone(), vault_key.clone()),
             db,
             shutdown: CancellationToken::new(),
             config: Arc::new(config),

@@ -1,23 +1,29 @@
-//! `steward vault create|list|add-mcp-oauth`: a vault per user, attached to that user's
-//! sessions, holding MCP OAuth credentials.
+//! `steward vault create|list|add-mcp-oauth|validate`: a vault per user, attached to that
+//! user's sessions, holding MCP OAuth credentials.
 //!
-//! Secrets never come from the command line (where `ps` and shell history would keep them):
-//! the access token is read from `STEWARD_MCP_ACCESS_TOKEN` or, with `--token-stdin`, from the
-//! first line of stdin; the refresh token and client secret from their variables. They are
-//! held in [`Secret`]s, which do not print, and the API never returns them.
+//! Secrets never come from the command line (where `ps` and shell history would keep them).
+//! They are read from `STEWARD_MCP_ACCESS_TOKEN`, `STEWARD_MCP_REFRESH_TOKEN` and
+//! `STEWARD_MCP_CLIENT_SECRET`, or, with `--token-stdin` (alias `--stdin`), from stdin: either
+//! a JSON object with the keys `access_token`, `refresh_token` and `client_secret`, or up to
+//! three lines in that order. A secret stdin does not give falls back to its variable, except
+//! the access token, which then must come from stdin. They are held in [`Secret`]s, which do
+//! not print, and the API never returns them; error messages name a key, never a value.
+//!
+//! `validate` prints the platform's verdict (`valid`, `invalid`, `unknown`) and exits 0
+//! whichever it is: the command worked. Scripts read `status` from `--json`.
 
-use std::io::BufRead as _;
+use std::io::Read as _;
 
 use anyhow::Context as _;
 use futures::TryStreamExt as _;
 use serde::Serialize;
 use steward_core::vault::{
     ClientSecretBasicCreate, ClientSecretPostCreate, Credential, CredentialAuth,
-    CredentialAuthCreate, CredentialCreate, CredentialListParams, McpOauthCreate,
-    McpOauthRefreshCreate, Secret, TokenEndpointAuthCreate, TokenEndpointAuthNone, Vault,
-    VaultCreate, VaultListParams,
+    CredentialAuthCreate, CredentialCreate, CredentialListParams, CredentialValidation,
+    CredentialValidationStatus, McpOauthCreate, McpOauthRefreshCreate, RefreshStatus, Secret,
+    TokenEndpointAuthCreate, TokenEndpointAuthNone, Vault, VaultCreate, VaultListParams,
 };
-use steward_core::{Metadata, Nullable, Timestamp};
+use steward_core::{CredentialId, Metadata, Nullable, Timestamp};
 
 use crate::app::{App, ROLE_KEY, USER_KEY, is_not_found};
 use crate::cli::{AddMcpOauthArgs, TokenEndpointAuth};
@@ -124,6 +130,9 @@ struct CredentialView {
     mcp_server_url: Option<String>,
     expires_at: Option<String>,
     refreshes: bool,
+    /// Why the last refresh failed (`type: message`), when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_error: Option<String>,
     created_at: String,
 }
 
@@ -145,6 +154,10 @@ impl From<&Credential> for CredentialView {
             mcp_server_url: url,
             expires_at: expires,
             refreshes,
+            refresh_error: c
+                .refresh_error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.kind, e.message)),
             created_at: c.created_at.to_string(),
         }
     }
@@ -204,40 +217,139 @@ pub async fn list(app: &mut App, user: &str) -> anyhow::Result<()> {
         &["CREDENTIAL", "TYPE", "MCP SERVER", "EXPIRES", "NAME"],
         &rows,
     ))?;
+    for view in &views {
+        if let Some(error) = &view.refresh_error {
+            app.printer.warn(format!(
+                "{}: the last token refresh failed: {error}",
+                view.id
+            ));
+        }
+    }
     Ok(())
 }
 
-/// The access token: from stdin's first line with `--token-stdin`, else from the environment.
-fn access_token(app: &App, from_stdin: bool) -> Result<Secret, UserError> {
-    let missing = || {
-        UserError::usage("no access token given").hint(format!(
-            "set {} or pass `--token-stdin` and write the token to stdin; tokens are never read from the command line",
-            env::STEWARD_MCP_ACCESS_TOKEN
-        ))
-    };
-    if from_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| UserError::failure(format!("cannot read the token from stdin: {e}")))?;
-        let token = line.trim();
-        if token.is_empty() {
-            return Err(missing());
-        }
-        return Ok(Secret::new(token));
-    }
-    app.env
-        .get(env::STEWARD_MCP_ACCESS_TOKEN)
-        .map(Secret::new)
-        .ok_or_else(missing)
+/// The secrets of `add-mcp-oauth`, each from stdin or the environment.
+#[derive(Debug, Default, PartialEq)]
+struct Secrets {
+    access_token: Option<Secret>,
+    refresh_token: Option<Secret>,
+    client_secret: Option<Secret>,
 }
 
-fn secret_from_env(app: &App, name: &str, why: &str) -> Result<Secret, UserError> {
-    app.env
-        .get(name)
-        .map(Secret::new)
-        .ok_or_else(|| UserError::usage(format!("{name} is not set ({why})")))
+/// The keys of the stdin JSON object, in the order of the lines form.
+const SECRET_KEYS: [&str; 3] = ["access_token", "refresh_token", "client_secret"];
+
+impl Secrets {
+    /// Parses stdin: a JSON object (see the module docs) or up to three lines. Messages name
+    /// keys and positions, never values.
+    fn parse(text: &str) -> Result<Self, UserError> {
+        let mut values: [Option<Secret>; 3] = Default::default();
+        if text.trim_start().starts_with('{') {
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(text).map_err(|_| {
+                    UserError::usage("stdin is not a valid JSON object").hint(
+                        "send {\"access_token\": …, \"refresh_token\": …, \"client_secret\": …} or one secret per line in that order",
+                    )
+                })?;
+            for (key, value) in object {
+                let Some(slot) = SECRET_KEYS.iter().position(|k| *k == key) else {
+                    return Err(UserError::usage(format!(
+                        "unexpected key `{key}` in the JSON on stdin"
+                    ))
+                    .hint(format!("the keys are {}", SECRET_KEYS.join(", "))));
+                };
+                match value {
+                    serde_json::Value::Null => {}
+                    serde_json::Value::String(s) if !s.trim().is_empty() => {
+                        values[slot] = Some(Secret::new(s.trim()));
+                    }
+                    _ => {
+                        return Err(UserError::usage(format!(
+                            "`{key}` in the JSON on stdin must be a non-empty string"
+                        )));
+                    }
+                }
+            }
+        } else {
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if lines.len() > SECRET_KEYS.len() {
+                return Err(UserError::usage(format!(
+                    "stdin has {} lines; expected at most 3 ({})",
+                    lines.len(),
+                    SECRET_KEYS.join(", ")
+                )));
+            }
+            for (slot, line) in lines.into_iter().enumerate() {
+                values[slot] = Some(Secret::new(line));
+            }
+        }
+        let [access_token, refresh_token, client_secret] = values;
+        Ok(Self {
+            access_token,
+            refresh_token,
+            client_secret,
+        })
+    }
+
+    /// The secrets from stdin (with `from_stdin`) and the environment.
+    fn read(app: &App, from_stdin: bool) -> Result<Self, UserError> {
+        let from_env = |name: &str| app.env.get(name).map(Secret::new);
+        let mut secrets = if from_stdin {
+            let mut text = String::new();
+            std::io::stdin()
+                .lock()
+                .read_to_string(&mut text)
+                .map_err(|e| {
+                    UserError::failure(format!("cannot read the secrets from stdin: {e}"))
+                })?;
+            Self::parse(&text)?
+        } else {
+            Self {
+                access_token: from_env(env::STEWARD_MCP_ACCESS_TOKEN),
+                ..Self::default()
+            }
+        };
+        secrets.refresh_token = secrets
+            .refresh_token
+            .or_else(|| from_env(env::STEWARD_MCP_REFRESH_TOKEN));
+        secrets.client_secret = secrets
+            .client_secret
+            .or_else(|| from_env(env::STEWARD_MCP_CLIENT_SECRET));
+        Ok(secrets)
+    }
+
+    fn access_token(&mut self) -> Result<Secret, UserError> {
+        self.access_token.take().ok_or_else(|| {
+            UserError::usage("no access token given").hint(format!(
+                "set {} or pass `--token-stdin` and write the token to stdin; tokens are never read from the command line",
+                env::STEWARD_MCP_ACCESS_TOKEN
+            ))
+        })
+    }
+
+    fn refresh_token(&mut self) -> Result<Secret, UserError> {
+        self.refresh_token.take().ok_or_else(|| {
+            UserError::usage(format!(
+                "{} is not set (`--client-id` needs a refresh token)",
+                env::STEWARD_MCP_REFRESH_TOKEN
+            ))
+            .hint("or pass `--token-stdin` with `refresh_token` on stdin")
+        })
+    }
+
+    fn client_secret(&mut self) -> Result<Secret, UserError> {
+        self.client_secret.take().ok_or_else(|| {
+            UserError::usage(format!(
+                "{} is not set (this token endpoint auth needs the client secret)",
+                env::STEWARD_MCP_CLIENT_SECRET
+            ))
+            .hint("or pass `--token-stdin` with `client_secret` on stdin")
+        })
+    }
 }
 
 fn check_url(what: &str, url: &str) -> Result<(), UserError> {
@@ -275,25 +387,21 @@ pub async fn add_mcp_oauth(app: &mut App, args: &AddMcpOauthArgs) -> anyhow::Res
         }
         None => Nullable::Absent,
     };
+    let mut secrets = Secrets::read(app, args.token_stdin)?;
     let refresh = match (&args.client_id, &args.token_endpoint) {
         (Some(client_id), Some(token_endpoint)) => {
             check_url("token endpoint", token_endpoint)?;
-            let refresh_token = secret_from_env(
-                app,
-                env::STEWARD_MCP_REFRESH_TOKEN,
-                "`--client-id` needs a refresh token",
-            )?;
-            let why = "this token endpoint auth needs the client secret";
+            let refresh_token = secrets.refresh_token()?;
             let token_endpoint_auth = match args.token_endpoint_auth {
                 TokenEndpointAuth::None => TokenEndpointAuthCreate::None(TokenEndpointAuthNone {}),
                 TokenEndpointAuth::ClientSecretBasic => {
                     TokenEndpointAuthCreate::ClientSecretBasic(ClientSecretBasicCreate {
-                        client_secret: secret_from_env(app, env::STEWARD_MCP_CLIENT_SECRET, why)?,
+                        client_secret: secrets.client_secret()?,
                     })
                 }
                 TokenEndpointAuth::ClientSecretPost => {
                     TokenEndpointAuthCreate::ClientSecretPost(ClientSecretPostCreate {
-                        client_secret: secret_from_env(app, env::STEWARD_MCP_CLIENT_SECRET, why)?,
+                        client_secret: secrets.client_secret()?,
                     })
                 }
             };
@@ -311,7 +419,7 @@ pub async fn add_mcp_oauth(app: &mut App, args: &AddMcpOauthArgs) -> anyhow::Res
         }
         _ => Nullable::Absent,
     };
-    let access_token = access_token(app, args.token_stdin)?;
+    let access_token = secrets.access_token()?;
     let (vault, created) = ensure(app, user).await?;
     if created {
         app.printer
@@ -347,4 +455,126 @@ pub async fn add_mcp_oauth(app: &mut App, args: &AddMcpOauthArgs) -> anyhow::Res
         credential.id, args.mcp_server_url, vault.id
     ))?;
     Ok(())
+}
+
+/// `steward vault validate --user U CREDENTIAL`.
+pub async fn validate(app: &mut App, user: &str, credential: &str) -> anyhow::Result<()> {
+    app.user_store(user).await?;
+    if !credential.starts_with(CredentialId::PREFIX) {
+        return Err(UserError::usage(format!(
+            "`{credential}` is not a credential ID (`{}…`)",
+            CredentialId::PREFIX
+        ))
+        .hint(format!("see `steward vault list --user {user}`"))
+        .into());
+    }
+    let Some(vault) = find(app, user).await? else {
+        return Err(UserError::usage(format!("`{user}` has no vault"))
+            .hint(format!(
+                "add a credential with `steward vault add-mcp-oauth --user {user} …`"
+            ))
+            .into());
+    };
+    let result = app
+        .client()
+        .vaults()
+        .credentials()
+        .mcp_oauth_validate(&vault.id, &CredentialId::new(credential))
+        .await
+        .with_context(|| format!("failed to validate credential `{credential}`"))?;
+    if app.printer.json {
+        app.printer.json(&result)?;
+        return Ok(());
+    }
+    let (verdict, hint) = describe(&result);
+    app.printer
+        .line(format!("{}: {verdict}", result.credential_id))?;
+    if let Some(hint) = hint {
+        app.printer.hint(hint);
+    }
+    Ok(())
+}
+
+/// A validation in words, and what to do about it.
+fn describe(result: &CredentialValidation) -> (String, Option<&'static str>) {
+    let mut reasons = Vec::new();
+    if let Some(probe) = &result.mcp_probe {
+        reasons.push(match &probe.http_response {
+            Some(response) => format!(
+                "the MCP server answered HTTP {} to `{}`",
+                response.status_code, probe.method
+            ),
+            None => format!(
+                "`{}` got no answer from the MCP server (network error or timeout)",
+                probe.method
+            ),
+        });
+    }
+    if let Some(refresh) = &result.refresh {
+        reasons.push(match &refresh.status {
+            RefreshStatus::Succeeded => "its access token was refreshed".to_owned(),
+            RefreshStatus::Failed => match &refresh.http_response {
+                Some(response) => format!(
+                    "refreshing the token failed: the token endpoint answered HTTP {}",
+                    response.status_code
+                ),
+                None => "refreshing the token failed".to_owned(),
+            },
+            RefreshStatus::ConnectError => "the token endpoint could not be reached".to_owned(),
+            RefreshStatus::NoRefreshToken => "no refresh token is stored".to_owned(),
+            RefreshStatus::Unknown(other) => format!("refresh: {other}"),
+        });
+    }
+    let (word, hint) = match &result.status {
+        CredentialValidationStatus::Valid => ("valid", None),
+        CredentialValidationStatus::Invalid => (
+            "invalid",
+            Some("authorize again and store the new tokens with `steward vault add-mcp-oauth`"),
+        ),
+        CredentialValidationStatus::Inconclusive => (
+            "unknown",
+            Some("validate again once the servers are reachable"),
+        ),
+        CredentialValidationStatus::Unknown(_) => ("unrecognised verdict", None),
+    };
+    let text = if reasons.is_empty() {
+        word.to_owned()
+    } else {
+        format!("{word} ({})", reasons.join("; "))
+    };
+    (text, hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_secrets_as_json_or_lines() {
+        let json = Secrets::parse(
+            r#"{"access_token": "a", "refresh_token": " r ", "client_secret": null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            json,
+            Secrets {
+                access_token: Some(Secret::new("a")),
+                refresh_token: Some(Secret::new("r")),
+                client_secret: None,
+            }
+        );
+        let lines = Secrets::parse("a\n\nr\ns\n").unwrap();
+        assert_eq!(lines.client_secret, Some(Secret::new("s")));
+        assert_eq!(Secrets::parse("").unwrap(), Secrets::default());
+        for bad in [
+            r#"{"access_token": "hunter2-secret""#,
+            r#"{"token": "hunter2-secret"}"#,
+            r#"{"access_token": 12}"#,
+            "a\nb\nc\nhunter2-secret",
+        ] {
+            let err = Secrets::parse(bad).unwrap_err();
+            assert!(!err.message.contains("hunter2"), "{}", err.message);
+            assert_eq!(err.exit, crate::error::Exit::Usage);
+        }
+    }
 }

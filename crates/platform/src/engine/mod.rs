@@ -21,9 +21,12 @@
 //!   as `/workspace`, removed once the session is deleted: by its driver, or at the next start)
 //!   and on the memory stores mounted at
 //!   `/mnt/memory/<store>/` (`mounts.rs`), which the system prompt describes (`prompt.rs`).
-//!   Custom tools are answered by the client. MCP toolsets are not offered (the platform has no
-//!   MCP client), nor are the server tools `web_fetch`/`web_search`; outcomes
-//!   (`user.define_outcome`) are stored but not evaluated.
+//!   Custom tools are answered by the client. The tools of the agent's MCP servers
+//!   (`mcp_toolset`) are offered too and run on their servers (`mcp/`: an `rmcp` client over
+//!   streamable HTTP, authenticated with the session's vault credentials through the
+//!   [`TokenBroker`](crate::vaults::TokenBroker)), each call an `agent.mcp_tool_use` answered by
+//!   `agent.mcp_tool_result`. The server tools `web_fetch`/`web_search` are not offered;
+//!   outcomes (`user.define_outcome`) are stored but not evaluated.
 //!
 //! **Restarts.** When the dispatcher starts, a session left `running` (or `rescheduling`) by a
 //! platform that stopped mid-turn gets a `session.error` (`unknown_error`, `exhausted`) saying
@@ -36,6 +39,7 @@
 //! `span.model_request_end` has `is_error: null` and zero usage), and the session goes idle
 //! with `end_turn` (the reference leaves the stop reason open).
 
+mod mcp;
 pub mod model;
 mod mounts;
 mod prompt;
@@ -129,6 +133,8 @@ pub(crate) struct Engine {
     sessions_dir: PathBuf,
     /// Per session: the hashes of the memories its tools have read (see [`mounts`]).
     ledgers: Mutex<HashMap<SessionId, Arc<Ledger>>>,
+    /// Per session: its MCP connections and tool lists (see [`mcp`]).
+    mcp: mcp::McpClients,
 }
 
 impl Engine {
@@ -170,6 +176,7 @@ impl Engine {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(id);
+        self.mcp.forget(id);
         self.state.events.forget_turn(id);
         let dir = self.session_dir(id);
         let _ = tokio::task::spawn_blocking(move || {
@@ -206,6 +213,7 @@ pub fn spawn(state: AppState, data_dir: &Path, options: EngineOptions) -> Option
         "session engine started"
     );
     let engine = Arc::new(Engine {
+        mcp: mcp::McpClients::new(state.tokens.clone()),
         state,
         provider,
         options,
@@ -270,14 +278,21 @@ fn schedule(engine: &Arc<Engine>, active: &Active, id: SessionId) {
             if let Err(error) = turn::drive(&engine, &id).await {
                 tracing::error!(session_id = %id, error = ?error, "the session engine failed");
             }
-            let mut sessions = active.lock().unwrap_or_else(PoisonError::into_inner);
-            match sessions.get_mut(&id) {
-                Some(again) if *again && !engine.state.shutdown.is_cancelled() => *again = false,
-                _ => {
-                    sessions.remove(&id);
-                    break;
+            {
+                let mut sessions = active.lock().unwrap_or_else(PoisonError::into_inner);
+                match sessions.get_mut(&id) {
+                    Some(again) if *again && !engine.state.shutdown.is_cancelled() => {
+                        *again = false;
+                        continue;
+                    }
+                    _ => {
+                        sessions.remove(&id);
+                    }
                 }
             }
+            // The driver ends: its MCP connections close (a later one connects again).
+            engine.mcp.release(&id).await;
+            break;
         }
     });
 }

@@ -6,26 +6,30 @@
 //! [`Action`], writing its events in one transaction and publishing them after the commit:
 //!
 //! 1. **Interrupt** (an unprocessed `user.interrupt`): inputs sent before it are flushed (marked
-//!    processed unseen), toolset calls of the turn that have no result are settled with an
-//!    error result (`interrupted`), and a turn in progress ends with idle `end_turn`. A custom
+//!    processed unseen), toolset and MCP calls of the turn that have no result are settled with
+//!    an error result (`interrupted`), and a turn in progress ends with idle `end_turn`. A custom
 //!    tool use still open is abandoned: the platform cannot answer for the client, so it stays
 //!    answerable, but an answer no longer resumes the turn (the model sees it in the history of
 //!    the next one).
 //! 2. **Settle a confirmation** (an unprocessed `user.tool_confirmation`): `allow` runs the tool
 //!    and emits `agent.tool_result` (in a self-hosted environment the worker runs it and answers
 //!    with `user.tool_result`); `deny` emits `agent.tool_result` with `is_error: true` and the
-//!    deny message (or `the user denied this tool call`). When nothing else is awaited, the
-//!    session first resumes (`session.status_running`).
+//!    deny message (or `the user denied this tool call`). An MCP call is settled the same way
+//!    with `agent.mcp_tool_result`, and always runs on its server (self-hosted or not). When
+//!    nothing else is awaited, the session first resumes (`session.status_running`).
 //! 3. **Wait**: tool uses of the turn still await the client: idle `requires_action` listing
 //!    every one of them, emitted again (with the rest) whenever the set changes. A message sent
 //!    meanwhile waits too: the model sees it once every awaited answer is in.
 //! 4. **Model step**: new messages, or every tool call of the last step settled: a model call
 //!    (`span.model_request_start`, an `agent.thinking` per thinking block of the reply, the
-//!    reply's text as `agent.message`, `agent.tool_use` / `agent.custom_tool_use`,
-//!    `span.model_request_end` with its usage, summed into the session's `usage`, and its list
-//!    cost, from the provider's [`price`](super::model::ModelProvider::price) when the reply
-//!    has none), then the allowed toolset calls run, each answered by
-//!    `agent.tool_result`. A reply without tool calls ends the turn: idle `end_turn`.
+//!    reply's text as `agent.message`, `agent.tool_use` / `agent.custom_tool_use` /
+//!    `agent.mcp_tool_use`, `span.model_request_end` with its usage, summed into the session's
+//!    `usage`, and its list cost, from the provider's
+//!    [`price`](super::model::ModelProvider::price) when the reply has none), then the allowed
+//!    toolset and MCP calls run in order, each answered by `agent.tool_result` or
+//!    `agent.mcp_tool_result`. The MCP tools on offer are listed before the call (connecting
+//!    to the servers on a session's first use, see [`super::mcp`]). A reply without tool calls
+//!    ends the turn: idle `end_turn`.
 //!
 //! Model errors follow [`super::model`]: retryable ones are retried after a backoff (or after
 //! the error's `retry_after`, when that is longer)
@@ -50,13 +54,13 @@ use rusqlite::Connection;
 use steward_core::agent::{AgentTool, BuiltinToolName, PermissionPolicy};
 use steward_core::content::ContentBlock;
 use steward_core::event::{
-    AgentCustomToolUse, AgentMessage, AgentThinking, AgentToolResult, AgentToolUse, AlwaysAllow,
-    AlwaysAsk, AutoAllow, AutoEvaluation, AutoPermission, EvaluatedPermission, Exhausted,
-    ModelOverloadedError, ModelRateLimitedError, ModelRequestFailedError, RefusalStopDetails,
-    RetryStatus, Retrying, SessionError, SessionErrorObject, SessionEvent, SessionStatusIdle,
-    SessionStatusRescheduled, SessionStatusRunning, SpanModelRequestEnd, SpanModelRequestStart,
-    StopDetails, StopReason, ToolConfirmationResult, ToolEvaluation, ToolUseLimitReachedError,
-    UnknownSessionError,
+    AgentCustomToolUse, AgentMcpToolResult, AgentMcpToolUse, AgentMessage, AgentThinking,
+    AgentToolResult, AgentToolUse, AlwaysAllow, AlwaysAsk, AutoAllow, AutoAsk, AutoEvaluation,
+    AutoPermission, EvaluatedPermission, Exhausted, ModelOverloadedError, ModelRateLimitedError,
+    ModelRequestFailedError, ReasonCode, RefusalStopDetails, RetryStatus, Retrying, SessionError,
+    SessionErrorObject, SessionEvent, SessionStatusIdle, SessionStatusRescheduled,
+    SessionStatusRunning, SpanModelRequestEnd, SpanModelRequestStart, StopDetails, StopReason,
+    ToolConfirmationResult, ToolEvaluation, ToolUseLimitReachedError, UnknownSessionError,
 };
 use steward_core::session::{Session, SessionStatus};
 use steward_core::usage::ModelUsage;
@@ -64,6 +68,7 @@ use steward_core::{EventId, Money, Nullable, SessionId, Timestamp};
 use tokio_util::sync::CancellationToken;
 
 use super::Engine;
+use super::mcp::{self, McpTool};
 use super::model::pricing::Price;
 use super::model::{
     Block, MAX_RETRY_AFTER, Message, ModelError, ModelErrorKind, ModelRequest, ModelResponse, Role,
@@ -178,8 +183,15 @@ enum Action {
 #[derive(Debug)]
 struct Settle {
     confirmation: Stored,
-    call: Option<AgentToolUse>,
+    call: Option<Call>,
     resume: bool,
+}
+
+/// A call the platform runs: a toolset tool, or an MCP server's tool.
+#[derive(Debug)]
+enum Call {
+    Toolset(AgentToolUse),
+    Mcp(AgentMcpToolUse),
 }
 
 /// The `seq` after which the current turn's events lie: that of the last idle that ended a
@@ -258,7 +270,12 @@ fn decide(snap: &Snapshot) -> Action {
             return Action::Nothing;
         };
         let call = events.iter().find_map(|s| match &s.event {
-            SessionEvent::AgentToolUse(call) if call.id == answer.tool_use_id => Some(call.clone()),
+            SessionEvent::AgentToolUse(call) if call.id == answer.tool_use_id => {
+                Some(Call::Toolset(call.clone()))
+            }
+            SessionEvent::AgentMcpToolUse(call) if call.id == answer.tool_use_id => {
+                Some(Call::Mcp(call.clone()))
+            }
             _ => None,
         });
         return Action::Settle(Box::new(Settle {
@@ -409,10 +426,12 @@ impl Driver<'_> {
             .filter_map(|s| match &s.event {
                 SessionEvent::AgentToolResult(r) => Some(&r.tool_use_id),
                 SessionEvent::UserToolResult(r) => Some(&r.tool_use_id),
+                SessionEvent::AgentMcpToolResult(r) => Some(&r.mcp_tool_use_id),
                 _ => None,
             })
             .collect();
-        let unsettled: Vec<EventId> = events
+        // (call, whether it is an MCP call)
+        let unsettled: Vec<(EventId, bool)> = events
             .iter()
             .filter(|s| s.seq > start)
             .filter_map(|s| match &s.event {
@@ -420,7 +439,13 @@ impl Driver<'_> {
                     if call.evaluated_permission != Some(EvaluatedPermission::Deny)
                         && !answered.contains(&&call.id) =>
                 {
-                    Some(call.id.clone())
+                    Some((call.id.clone(), false))
+                }
+                SessionEvent::AgentMcpToolUse(call)
+                    if call.evaluated_permission != Some(EvaluatedPermission::Deny)
+                        && !answered.contains(&&call.id) =>
+                {
+                    Some((call.id.clone(), true))
                 }
                 _ => None,
             })
@@ -433,8 +458,13 @@ impl Driver<'_> {
             for id in interrupts.iter().chain(&flushed) {
                 mark_processed(tx, id)?;
             }
-            for call in unsettled {
-                out.emit(tx, tool_result(call, INTERRUPTED, true))?;
+            for (call, is_mcp) in unsettled {
+                if is_mcp {
+                    let text = vec![ContentBlock::text(INTERRUPTED)];
+                    out.emit(tx, mcp_result(call, text, true))?;
+                } else {
+                    out.emit(tx, tool_result(call, INTERRUPTED, true))?;
+                }
             }
             if mid_turn {
                 go_idle(tx, out, StopReason::end_turn(), None)?;
@@ -449,7 +479,7 @@ impl Driver<'_> {
     async fn settle(
         &self,
         confirmation: Stored,
-        call: Option<AgentToolUse>,
+        call: Option<Call>,
         resume: bool,
         token: &CancellationToken,
     ) -> Result<()> {
@@ -457,11 +487,15 @@ impl Driver<'_> {
             return Ok(());
         };
         let confirmation_id = answer.id.clone();
-        let Some(call) = call else {
-            // Not a toolset call of this session (an MCP call): nothing the platform runs.
-            self.write(move |tx, _, _| mark_processed(tx, &confirmation_id).map(drop))
-                .await?;
-            return Ok(());
+        let call = match call {
+            Some(Call::Toolset(call)) => call,
+            Some(Call::Mcp(call)) => return self.settle_mcp(answer, call, resume, token).await,
+            None => {
+                // Not a call of this session: nothing the platform runs.
+                self.write(move |tx, _, _| mark_processed(tx, &confirmation_id).map(drop))
+                    .await?;
+                return Ok(());
+            }
         };
         let allowed = answer.result == ToolConfirmationResult::Allow;
         if allowed && self.snap.self_hosted {
@@ -498,6 +532,65 @@ impl Driver<'_> {
         })
         .await?;
         Ok(())
+    }
+
+    /// Settles the confirmation of an MCP call: `allow` runs it on its server, `deny` answers
+    /// it with the deny message; either way an `agent.mcp_tool_result`.
+    async fn settle_mcp(
+        &self,
+        answer: &steward_core::event::UserToolConfirmation,
+        call: AgentMcpToolUse,
+        resume: bool,
+        token: &CancellationToken,
+    ) -> Result<()> {
+        let confirmation_id = answer.id.clone();
+        if resume {
+            self.write(|tx, out, _| resume_running(tx, out)).await?;
+        }
+        let (content, is_error) = if answer.result == ToolConfirmationResult::Allow {
+            match self.run_mcp(&call, token).await {
+                Some(result) => result,
+                None => return Ok(()),
+            }
+        } else {
+            let message = answer
+                .deny_message
+                .value()
+                .filter(|m| !m.trim().is_empty())
+                .cloned()
+                .unwrap_or_else(|| DENIED.to_owned());
+            (vec![ContentBlock::text(message)], true)
+        };
+        let call_id = call.id.clone();
+        self.write(move |tx, out, _| {
+            out.emit(tx, mcp_result(call_id, content, is_error))?;
+            mark_processed(tx, &confirmation_id)?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Runs an MCP call on its server; `None` when an interrupt or shutdown came first.
+    async fn run_mcp(
+        &self,
+        call: &AgentMcpToolUse,
+        token: &CancellationToken,
+    ) -> Option<(Vec<ContentBlock>, bool)> {
+        if token.is_cancelled() {
+            return None;
+        }
+        tokio::select! {
+            biased;
+            () = token.cancelled() => None,
+            () = self.engine.state.shutdown.cancelled() => None,
+            result = self.engine.mcp.call(
+                &self.snap.session,
+                &call.mcp_server_name,
+                &call.name,
+                &call.input,
+            ) => Some(result),
+        }
     }
 
     /// Goes idle with `requires_action` listing `ids`, unless the last idle already does.
@@ -589,11 +682,28 @@ impl Driver<'_> {
                 _ => None,
             })
             .collect();
+        let mcp_tools = if session
+            .agent
+            .tools
+            .iter()
+            .any(|t| matches!(t, AgentTool::McpToolset(_)))
+        {
+            tokio::select! {
+                biased;
+                () = token.cancelled() => return Ok(()),
+                () = self.engine.state.shutdown.cancelled() => return Ok(()),
+                tools = self.engine.mcp.tools(session, &custom) => tools,
+            }
+        } else {
+            Vec::new()
+        };
         let mounts = Mount::from_resources(&session.resources);
+        let mut tools = tool_specs(session, &enabled);
+        tools.extend(mcp_tools.iter().map(McpTool::spec));
         let request = ModelRequest {
             model: session.agent.model.clone(),
             system: super::prompt::system_prompt(session.agent.system.as_deref(), &mounts),
-            tools: tool_specs(session, &enabled),
+            tools,
             messages: history(&self.snap.events),
         };
         let seen = self.snap.events.last().map_or(0, |s| s.seq);
@@ -680,8 +790,10 @@ impl Driver<'_> {
                 }
             }
         };
-        self.answer(start_id, response, consumed, &enabled, &custom, token)
-            .await
+        self.answer(
+            start_id, response, consumed, &enabled, &custom, mcp_tools, token,
+        )
+        .await
     }
 
     /// The unprocessed model inputs stored at or before `seq`.
@@ -743,7 +855,11 @@ impl Driver<'_> {
         Ok(())
     }
 
-    /// Records a model reply, then runs the allowed toolset calls it made.
+    /// Records a model reply, then runs the allowed toolset and MCP calls it made.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one step's state, passed on once from `step`"
+    )]
     async fn answer(
         &self,
         start_id: EventId,
@@ -751,6 +867,7 @@ impl Driver<'_> {
         consumed: Vec<EventId>,
         enabled: &[EnabledTool],
         custom: &[String],
+        mcp_tools: Vec<McpTool>,
         token: &CancellationToken,
     ) -> Result<()> {
         let self_hosted = self.snap.self_hosted;
@@ -788,7 +905,7 @@ impl Driver<'_> {
                     )?;
                 }
                 let mut calls = 0;
-                let mut to_run: Vec<AgentToolUse> = Vec::new();
+                let mut to_run: Vec<Call> = Vec::new();
                 for block in &response.content {
                     let Block::ToolUse(call) = block else {
                         continue;
@@ -805,6 +922,28 @@ impl Driver<'_> {
                                 session_thread_id: Nullable::Absent,
                             }),
                         )?;
+                        continue;
+                    }
+                    if let Some(tool) = mcp_tools.iter().find(|t| t.model_name == call.name) {
+                        let (permission, evaluation) = evaluate_mcp(&tool.policy);
+                        let emitted = out.emit(
+                            tx,
+                            SessionEvent::AgentMcpToolUse(AgentMcpToolUse {
+                                id: placeholder(),
+                                input: call.input.clone(),
+                                mcp_server_name: tool.server.clone(),
+                                name: tool.name.clone(),
+                                processed_at: now(),
+                                evaluated_permission: Some(permission.clone()),
+                                evaluation: Some(evaluation),
+                                session_thread_id: Nullable::Absent,
+                            }),
+                        )?;
+                        if let SessionEvent::AgentMcpToolUse(emitted) = emitted {
+                            if permission == EvaluatedPermission::Allow {
+                                to_run.push(Call::Mcp(emitted));
+                            }
+                        }
                         continue;
                     }
                     let (permission, evaluation, refusal) = evaluate(&call.name, &enabled);
@@ -830,7 +969,9 @@ impl Driver<'_> {
                             });
                             out.emit(tx, tool_result(emitted.id, &text, true))?;
                         }
-                        EvaluatedPermission::Allow if !self_hosted => to_run.push(emitted),
+                        EvaluatedPermission::Allow if !self_hosted => {
+                            to_run.push(Call::Toolset(emitted));
+                        }
                         _ => {}
                     }
                 }
@@ -852,20 +993,32 @@ impl Driver<'_> {
             })
             .await?
             .unwrap_or_default();
-        if to_run.is_empty() {
-            return Ok(());
-        }
-        let toolset = self.toolset().await?;
+        let mut toolset: Option<Toolset> = None;
         for call in to_run {
             if token.is_cancelled() || self.engine.state.shutdown.is_cancelled() {
                 return Ok(());
             }
-            let (text, is_error) = match toolset.run(&call.name, &call.input).await {
-                Ok(text) => (text, false),
-                Err(error) => (error.0, true),
+            let event = match call {
+                Call::Toolset(call) => {
+                    let toolset = match &toolset {
+                        Some(toolset) => toolset,
+                        None => toolset.insert(self.toolset().await?),
+                    };
+                    let (text, is_error) = match toolset.run(&call.name, &call.input).await {
+                        Ok(text) => (text, false),
+                        Err(error) => (error.0, true),
+                    };
+                    tool_result(call.id, &text, is_error)
+                }
+                Call::Mcp(call) => {
+                    let Some((content, is_error)) = self.run_mcp(&call, token).await else {
+                        return Ok(());
+                    };
+                    mcp_result(call.id, content, is_error)
+                }
             };
             self.write(move |tx, out, _| {
-                out.emit(tx, tool_result(call.id, &text, is_error))?;
+                out.emit(tx, event)?;
                 Ok(())
             })
             .await?;
@@ -912,7 +1065,32 @@ fn evaluate(
     }
 }
 
-/// The tools offered to the model: the enabled toolset tools, then the custom tools.
+/// How an MCP tool's permission policy judges a call (see [`super::mcp`]).
+fn evaluate_mcp(policy: &PermissionPolicy) -> (EvaluatedPermission, ToolEvaluation) {
+    match policy {
+        PermissionPolicy::AlwaysAllow => (
+            EvaluatedPermission::Allow,
+            ToolEvaluation::AlwaysAllow(AlwaysAllow {}),
+        ),
+        // No classifier, and an MCP tool acts outside the session: never judged safe alone.
+        PermissionPolicy::Auto => (
+            EvaluatedPermission::Ask,
+            ToolEvaluation::Auto(AutoEvaluation {
+                evaluated_permission: AutoPermission::Ask(AutoAsk {
+                    reason_code: ReasonCode::Indeterminate,
+                }),
+            }),
+        ),
+        // `always_ask`, and (failing closed) any policy this version does not know.
+        _ => (
+            EvaluatedPermission::Ask,
+            ToolEvaluation::AlwaysAsk(AlwaysAsk {}),
+        ),
+    }
+}
+
+/// The tools offered to the model: the enabled toolset tools, then the custom tools (the
+/// caller adds the MCP tools).
 fn tool_specs(session: &Session, enabled: &[EnabledTool]) -> Vec<ToolSpec> {
     let mut specs: Vec<ToolSpec> = enabled
         .iter()
@@ -1009,7 +1187,8 @@ pub(super) fn history(events: &[Stored]) -> Vec<Message> {
             }
             SessionEvent::AgentMcpToolUse(call) => {
                 open_calls.push(call.id.as_str().to_owned());
-                let block = tool_call(&call.id, &call.name, &call.input);
+                let name = mcp::model_name(&call.mcp_server_name, &call.name);
+                let block = tool_call(&call.id, &name, &call.input);
                 push_assistant(&mut messages, &mut in_step, vec![block]);
             }
             SessionEvent::UserMessage(message) => {
@@ -1216,6 +1395,21 @@ fn tool_result(tool_use_id: EventId, text: &str, is_error: bool) -> SessionEvent
         tool_use_id,
         processed_at: now(),
         content: Some(vec![ContentBlock::text(text)]),
+        is_error: Nullable::Value(is_error),
+    })
+}
+
+/// An `agent.mcp_tool_result`.
+fn mcp_result(
+    mcp_tool_use_id: EventId,
+    content: Vec<ContentBlock>,
+    is_error: bool,
+) -> SessionEvent {
+    SessionEvent::AgentMcpToolResult(AgentMcpToolResult {
+        id: placeholder(),
+        mcp_tool_use_id,
+        processed_at: now(),
+        content: Some(content),
         is_error: Nullable::Value(is_error),
     })
 }

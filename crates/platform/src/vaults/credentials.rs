@@ -321,6 +321,26 @@ fn apply_refresh_update(
     Ok(())
 }
 
+/// Whether an update replaced the access token or the refresh token of an `mcp_oauth`
+/// credential.
+fn tokens_changed(before: &CredentialSecrets, after: &CredentialSecrets) -> bool {
+    match (before, after) {
+        (
+            CredentialSecrets::McpOauth {
+                access_token: a1,
+                refresh_token: r1,
+                ..
+            },
+            CredentialSecrets::McpOauth {
+                access_token: a2,
+                refresh_token: r2,
+                ..
+            },
+        ) => a1 != a2 || r1 != r2,
+        _ => false,
+    }
+}
+
 pub(super) async fn create(
     State(state): State<AppState>,
     Path(vault_id): Path<VaultId>,
@@ -340,6 +360,7 @@ pub(super) async fn create(
             created_at: now.clone(),
             updated_at: now,
             archived_at: None,
+            refresh_error: None,
         };
         let key = state.vault_key.clone();
         state
@@ -389,6 +410,10 @@ pub(super) async fn update(
             let mut secrets = stored_secrets.clone();
             if let Some(auth) = body.auth {
                 apply_auth_update(&mut next.auth, &mut secrets, auth, raw_auth.as_ref())?;
+            }
+            if tokens_changed(&stored_secrets, &secrets) {
+                // New tokens make an earlier refresh failure moot.
+                next.refresh_error = None;
             }
             if let Nullable::Value(name) = body.display_name {
                 next.display_name = Nullable::Value(name);

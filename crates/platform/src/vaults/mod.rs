@@ -9,6 +9,19 @@
 //! credential is plain JSON. Code that needs them (MCP connections) calls
 //! `load_secrets`.
 //!
+//! **Using credentials** ([`tokens`]). Sessions reach MCP servers through the
+//! [`TokenBroker`] in [`AppState::tokens`](crate::state::AppState::tokens):
+//! * *Selection*: the first live credential, in the order of the session's `vault_ids` (missing
+//!   and archived vaults skipped) and then oldest first, whose `mcp_server_url` matches the
+//!   server's URL after normalisation (scheme and host lowercase, default port dropped,
+//!   trailing `/` ignored). `mcp_oauth` sends its access token, `static_bearer` its token.
+//! * *Refresh*: an `mcp_oauth` credential with refresh settings gets a new access token from
+//!   its `token_endpoint` (`refresh_token` grant, client authentication `none`,
+//!   `client_secret_basic` or `client_secret_post`) when `expires_at` is within 60 s, or after
+//!   the server answered 401. One grant per credential at a time, shared by every session
+//!   waiting on it; the new access token, `expires_at` and a rotated refresh token are sealed
+//!   and stored in one transaction. A failed refresh sets the credential's `refresh_error`.
+//!
 //! Decisions where the SDK is silent:
 //! * **`null` in updates** means the same as leaving the field out: the stored value stays.
 //!   (The API's docs clear `scope` with `""`, not `null`, so `null` is no "clear".) A `scope`
@@ -36,8 +49,11 @@
 //! * **Delete.** Deleting a vault deletes its credentials. A credential is only found under its
 //!   own vault (another vault's ID is a 404).
 //! * **Lists** are newest first (`created_at`, then ID).
-//! * **`mcp_oauth_validate`** probes with one `initialize` request and no refresh; see
-//!   [`probe`] for exactly what each verdict means.
+//! * **`mcp_oauth_validate`** probes with `initialize`, `notifications/initialized` and
+//!   `tools/list`, refreshing once on a 401; see [`probe`] for exactly what each verdict means.
+//! * **`refresh_error`** is a Steward extension field of the credential object (SDKs ignore
+//!   it): why the last refresh of an `mcp_oauth` token failed, until a refresh succeeds or the
+//!   access or refresh token is updated.
 //! * An update that changes nothing (secrets included) leaves `updated_at` alone.
 
 use std::path::Path;
@@ -56,10 +72,12 @@ pub mod crypto;
 mod handlers;
 pub mod probe;
 mod store;
+pub mod tokens;
 mod validate;
 
 pub use crypto::{KEY_FILE, VaultKey};
 pub(crate) use store::{CredentialSecrets, load_secrets};
+pub use tokens::{Bearer, TokenBroker, TokenError};
 
 /// The `vaults` and `vault_credentials` tables. A credential row holds the wire object (no
 /// secrets) as `body` and its sealed secrets as `secrets`.
@@ -172,6 +190,7 @@ mod tests {
             created_at: now.clone(),
             updated_at: now,
             archived_at: None,
+            refresh_error: None,
         };
         let secrets = CredentialSecrets::StaticBearer {
             token: Secret::new("tok-unit-1"),

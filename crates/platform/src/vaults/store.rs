@@ -102,6 +102,18 @@ pub(super) fn load_credential(
     body.as_deref().map(from_json).transpose()
 }
 
+/// The live (not archived) credentials of `vault_id`, oldest first (credential selection).
+pub(super) fn live_credentials(conn: &Connection, vault_id: &VaultId) -> Result<Vec<Credential>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT body FROM vault_credentials WHERE vault_id = ?1 AND archived_at IS NULL
+         ORDER BY created_at, id",
+    )?;
+    let bodies = statement
+        .query_map([vault_id.as_str()], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    bodies.iter().map(|body| from_json(body)).collect()
+}
+
 /// A credential of `vault_id` with its decrypted secrets, if it exists there.
 ///
 /// This is how code that uses a credential (MCP connections, secret substitution) gets its

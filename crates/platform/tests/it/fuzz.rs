@@ -1,6 +1,8 @@
 //! Property tests over the whole router, in-process: arbitrary JSON and arbitrary bytes on every
 //! POST route never produce a 5xx or a panic, and 4xx answers are always in the API's error
-//! shape; memory path validation never panics and never accepts a dangerous path.
+//! shape; memory path validation never panics and never accepts a dangerous path; the core
+//! wire types read mutated protocol fixtures without panicking and write back stably. The case
+//! count is [`CASES`], or `PROPTEST_CASES` when set (`cargo xtask fuzz`).
 
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -188,12 +190,127 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A runner of [`CASES`] cases, or of `PROPTEST_CASES` when it is set (`cargo xtask fuzz`
+/// sets it high): `Config::default()` reads the variable.
 fn runner() -> TestRunner {
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
+        Config::default().cases
+    } else {
+        CASES
+    };
     TestRunner::new(Config {
-        cases: CASES,
+        cases,
         failure_persistence: None,
         ..Config::default()
     })
+}
+
+/// Reads a JSON value as `T` and, when that succeeds, checks that what `T` writes back reads
+/// again and writes back the same (serialization is stable). Never panics on bad input.
+fn reparses<T: serde::Serialize + serde::de::DeserializeOwned>(
+    value: &Value,
+) -> Result<(), TestCaseError> {
+    let Ok(parsed) = serde_json::from_value::<T>(value.clone()) else {
+        return Ok(());
+    };
+    let written = serde_json::to_value(&parsed).expect("a parsed value serializes");
+    let again = serde_json::from_value::<T>(written.clone());
+    prop_assert!(
+        again.is_ok(),
+        "{written} does not read back: {:?}",
+        again.err()
+    );
+    let rewritten = serde_json::to_value(again.expect("checked")).expect("serializes");
+    prop_assert_eq!(rewritten, written);
+    Ok(())
+}
+
+/// Every fixture of the core crate's objects and events.
+fn fixtures() -> Vec<Value> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures");
+    let mut out = Vec::new();
+    for dir in ["objects", "events"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            out.push(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap());
+        }
+    }
+    out
+}
+
+/// Replaces (or, with `null` on an even index, removes) one value of a fixture, at any depth:
+/// `at` picks the object key or array item counted depth first.
+fn mutate(value: &mut Value, at: &mut usize, with: &Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for key in keys {
+                if *at == 0 {
+                    if with.is_null() && key.len() % 2 == 0 {
+                        map.remove(&key);
+                    } else {
+                        map.insert(key, with.clone());
+                    }
+                    return true;
+                }
+                *at -= 1;
+                if mutate(map.get_mut(&key).expect("listed"), at, with) {
+                    return true;
+                }
+            }
+            false
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                if *at == 0 {
+                    *item = with.clone();
+                    return true;
+                }
+                *at -= 1;
+                if mutate(item, at, with) {
+                    return true;
+                }
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+#[test]
+fn wire_types_read_mutated_fixtures_without_panicking_and_write_back_stably() {
+    use steward_core::{agent, environment, event, memory, resource, session, thread, vault};
+    let fixtures = fixtures();
+    assert!(fixtures.len() > 100, "the fixtures were found");
+    let strategy = (
+        proptest::sample::select(fixtures),
+        any::<usize>(),
+        json_value(),
+    );
+    runner()
+        .run(&strategy, |(mut value, at, with)| {
+            let mut at = at % 64;
+            mutate(&mut value, &mut at, &with);
+            reparses::<agent::Agent>(&value)?;
+            reparses::<environment::Environment>(&value)?;
+            reparses::<session::Session>(&value)?;
+            reparses::<thread::SessionThread>(&value)?;
+            reparses::<resource::SessionResource>(&value)?;
+            reparses::<event::SessionEvent>(&value)?;
+            reparses::<event::UserEvent>(&value)?;
+            reparses::<memory::MemoryStore>(&value)?;
+            reparses::<memory::Memory>(&value)?;
+            reparses::<memory::MemoryVersion>(&value)?;
+            reparses::<vault::Vault>(&value)?;
+            reparses::<vault::Credential>(&value)?;
+            Ok(())
+        })
+        .unwrap();
 }
 
 #[test]

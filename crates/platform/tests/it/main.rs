@@ -8,6 +8,8 @@ mod support;
 
 mod agents;
 #[expect(clippy::unwrap_used, reason = "tests fail on any unexpected error")]
+mod canary;
+#[expect(clippy::unwrap_used, reason = "tests fail on any unexpected error")]
 mod crash;
 mod engine;
 mod environments;
@@ -18,6 +20,9 @@ mod events;
     reason = "tests fail on any unexpected error"
 )]
 mod fuzz;
+#[expect(clippy::unwrap_used, reason = "tests fail on any unexpected error")]
+mod hostile;
+mod mcp;
 mod memory;
 mod providers;
 #[expect(
@@ -28,4 +33,5 @@ mod providers;
 mod security;
 mod server;
 mod sessions;
+mod vault_tokens;
 mod vaults;

@@ -444,7 +444,78 @@ async fn the_canary_appears_in_no_output_error_or_log() {
     assert_eq!(server.seen().len(), 5, "the recording routes were reached");
     for text in &texts {
         for secret in [CANARY, TOKEN] {
-            assert!(!text.contains(secret), "secret leaked into: {text}");
+            for form in encoded_forms(secret) {
+                assert!(
+                    !text.contains(&form),
+                    "secret leaked (as {form:?}) into: {text}"
+                );
+            }
         }
     }
+}
+
+/// A secret as is, percent-encoded (upper- and lowercase hex) and base64-encoded (standard and
+/// URL-safe alphabets, at each of the three alignments it can have inside a longer encoded
+/// string, without the edge characters that depend on its neighbours).
+fn encoded_forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_owned()];
+    let mut percent = String::new();
+    for byte in secret.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            percent.push(char::from(byte));
+        } else {
+            percent.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    forms.push(percent.clone());
+    let mut lower = String::new();
+    let mut rest = percent.as_str();
+    while let Some(at) = rest.find('%') {
+        lower.push_str(&rest[..at]);
+        lower.push_str(&rest[at..at + 3].to_lowercase());
+        rest = &rest[at + 3..];
+    }
+    lower.push_str(rest);
+    forms.push(lower);
+    for offset in 0..3 {
+        let mut bytes = vec![b'x'; offset];
+        bytes.extend_from_slice(secret.as_bytes());
+        let standard = base64(&bytes);
+        let inner = standard[4..standard.len() - 4].to_owned();
+        forms.push(inner.replace('+', "-").replace('/', "_"));
+        forms.push(inner);
+    }
+    forms
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_encoded_forms_are_those_a_leak_would_take() {
+    assert_eq!(base64(b"Man"), "TWFu");
+    assert_eq!(base64(b"Ma"), "TWE=");
+    assert_eq!(base64(b"client:secret"), "Y2xpZW50OnNlY3JldA==");
+    let forms = encoded_forms(CANARY);
+    assert!(forms.contains(&"canary-7Hq2%2FsEcReT%2BZx9".to_owned()));
+    assert!(forms.contains(&"canary-7Hq2%2fsEcReT%2bZx9".to_owned()));
+    let basic = base64(format!("user:{CANARY}").as_bytes());
+    assert!(forms.iter().any(|form| basic.contains(form)), "{basic}");
 }

@@ -80,7 +80,8 @@ pub struct ModelRequest {
     /// The system prompt: the agent's, plus the platform's notes (working directory, memory
     /// stores).
     pub system: String,
-    /// The tools the model may call: the enabled toolset tools, then the custom tools.
+    /// The tools the model may call: the enabled toolset tools, the custom tools, then the MCP
+    /// servers' tools (named `mcp__<server>__<tool>`).
     pub tools: Vec<ToolSpec>,
     /// The conversation so far, oldest first.
     pub messages: Vec<Message>,

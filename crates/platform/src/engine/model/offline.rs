@@ -12,10 +12,12 @@
 //!    greps every store that has files for those words (whole words, any case); without
 //!    `grep` it reads each listed file (at most 20) instead.
 //! 2. **Act**, by the first rule that applies:
-//!    * **Custom tools.** When the message names one or more of the agent's custom tools (as
-//!      whole words), it calls all of them in one turn, each with the JSON object that follows
-//!      its name (after optional `:` or `with`), or `{}`, and once every result is in, answers
-//!      with the results' text.
+//!    * **Custom and MCP tools.** When the message names one or more of the agent's custom
+//!      tools or MCP tools (as whole words; an MCP tool by the name the model sees,
+//!      `mcp__<server>__<tool>`, see the engine's `mcp` module), it calls all of them in one
+//!      turn, each with the JSON object that follows its name (after optional `:` or `with`),
+//!      or `{}`, and once every result is in, answers with the results' text (`- <name>: <text>`,
+//!      or `- <name> failed: <text>` for an error result).
 //!    * **A durable fact.** When the message contains `remember`, `I prefer`, `from now on`,
 //!      `always`, `never` or `my … is`, it writes the first sentence that does into the first
 //!      read-write store (or, when every store is read-only, the first store, and reports the
@@ -46,7 +48,8 @@ use crate::engine::prompt::parse_mounts;
 /// How the offline model introduces each reply.
 pub const REPLY_PREFIX: &str = "[offline model] ";
 
-/// The names of the built-in toolset's tools; every other offered tool is a custom tool.
+/// The names of the built-in toolset's tools; every other offered tool is a custom or MCP tool
+/// (called by the same rule).
 const TOOLSET: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
 
 /// Most files read when there is no `grep`.

@@ -7,9 +7,10 @@
 //! `/workspace`, `.` and `..` collapsed, never above `/`). A path inside `/workspace` is then
 //! mapped onto the host directory and resolved *for real* ([`canonicalize`]: every symlink,
 //! the leaf included, even a dangling one), and the canonical host path must still lie inside
-//! the canonical workspace directory ([`Workspace::confine`]). Symlinks resolve on the host,
-//! so a link whose target is `/workspace/x` or `/mnt/memory/…` points at the host's path of
-//! that name, which is outside, and is refused. Host paths never appear in tool output or
+//! the canonical workspace directory ([`Workspace::confine`]); a file with more than one hard
+//! link counts as outside, since its other names may be ([`linked_elsewhere`]). Symlinks
+//! resolve on the host, so a link whose target is `/workspace/x` or `/mnt/memory/…` points at
+//! the host's path of that name, which is outside, and is refused. Host paths never appear in tool output or
 //! errors: results name the path as the agent gave it, or its virtual form.
 //!
 //! The same port of the SDK's `fs-util.ts` supplies the atomic write (temporary sibling,
@@ -133,6 +134,23 @@ pub(crate) fn canonicalize(abs: &Path) -> Result<PathBuf, ResolveError> {
     }
 }
 
+/// Whether `real` (a canonical host path) is a file, not a directory, with more than one hard
+/// link. Its other names may lie outside the workspace (a hard link, unlike a symlink, does
+/// not say where the file also lives), so the tools treat it as outside: reading it could
+/// show a file of the host, and editing it in place could change one. A missing path is not.
+pub(crate) fn linked_elsewhere(real: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        fs::symlink_metadata(real).is_ok_and(|meta| !meta.is_dir() && meta.nlink() > 1)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = real;
+        false
+    }
+}
+
 /// Collapses `.` and `..` components without touching the file system (as `path.resolve`).
 fn normalize_lexically(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -179,10 +197,14 @@ impl Workspace {
     }
 
     /// Resolves a host path below the workspace and checks that its canonical form stays
-    /// inside. `Ok(None)` when it resolves outside.
+    /// inside. `Ok(None)` when it resolves outside, or names a file with other hard links
+    /// (see [`linked_elsewhere`]).
     pub(crate) fn confine(&self, host: &Path) -> Result<Option<PathBuf>, ResolveError> {
         let real = canonicalize(host)?;
-        Ok(real.starts_with(&self.root).then_some(real))
+        if !real.starts_with(&self.root) || linked_elsewhere(&real) {
+            return Ok(None);
+        }
+        Ok(Some(real))
     }
 
     /// The virtual path of a canonical host path inside the workspace.
@@ -332,6 +354,74 @@ mod tests {
             canonicalize(&root.join("loop1")),
             Err(ResolveError::Loop)
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn confine_refuses_links_out_and_files_linked_elsewhere() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let base = fs::canonicalize(dir.path()).unwrap();
+        let outside = base.join("outside");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("secret"), "secret").unwrap();
+        let ws = Workspace::open(&base.join("ws")).unwrap();
+        let root = base.join("ws");
+        fs::write(root.join("mine"), "mine").unwrap();
+        fs::create_dir(root.join("sub")).unwrap();
+        fs::hard_link(outside.join("secret"), root.join("hard")).unwrap();
+        for (name, target) in [
+            ("up", "..".to_owned()),
+            ("out", outside.display().to_string()),
+            ("etc", "/etc".to_owned()),
+            ("proc", "/proc/self".to_owned()),
+            ("host-root", "/proc/self/root".to_owned()),
+            ("cwd", "/proc/self/cwd".to_owned()),
+            ("virtual", "/workspace/mine".to_owned()),
+            ("memory", "/mnt/memory/notes".to_owned()),
+            ("chain", "sub/../up/outside".to_owned()),
+        ] {
+            symlink(&target, root.join(name)).unwrap();
+        }
+        symlink(".", root.join("self")).unwrap();
+        symlink("loop-b", root.join("loop-a")).unwrap();
+        symlink("loop-a", root.join("loop-b")).unwrap();
+        let confine = |rel: &str| ws.confine(&ws.host_path(&resolve_virtual(rel)).unwrap());
+
+        for rel in [
+            "hard",
+            "up/outside/secret",
+            "out/secret",
+            "out/new-file",
+            "etc/passwd",
+            "proc/environ",
+            "host-root/etc/passwd",
+            "cwd",
+            "virtual",
+            "memory/x.md",
+            "chain/secret",
+            "self/self/out/secret",
+        ] {
+            assert!(
+                matches!(confine(rel), Ok(None)),
+                "{rel} must resolve outside: {:?}",
+                confine(rel)
+            );
+        }
+        assert!(matches!(confine("loop-a"), Err(ResolveError::Loop)));
+        let Err(ResolveError::Io(below_loop)) = confine("loop-a/x") else {
+            panic!("a path below a loop must fail")
+        };
+        assert_eq!(
+            io_error_message(&below_loop, "loop-a/x"),
+            "loop-a/x: too many levels of symbolic links"
+        );
+        assert_eq!(confine("self/self/mine").unwrap(), Some(root.join("mine")));
+        assert_eq!(confine("sub/new").unwrap(), Some(root.join("sub/new")));
+        // The hard link's other name is untouched, and a file with one link is fine again.
+        fs::remove_file(outside.join("secret")).unwrap();
+        assert_eq!(confine("hard").unwrap(), Some(root.join("hard")));
+        assert!(!linked_elsewhere(&root.join("sub")));
     }
 
     #[cfg(unix)]

@@ -152,7 +152,8 @@ pub(super) async fn run(toolset: &Toolset, input: GrepInput) -> ToolResult {
     }
 }
 
-/// Searches a file, or the regular files below a directory (symlinks skipped, name order).
+/// Searches a file, or the regular files below a directory (symlinks and files with other
+/// hard links skipped, as [`linked_elsewhere`](super::fs::linked_elsewhere) says; name order).
 /// Returns whether the deadline cut the search short.
 fn search_disk(
     root: &Path,
@@ -189,7 +190,10 @@ fn search_disk(
             let path = entry.path();
             if kind.is_dir() {
                 subdirs.push((path, depth + 1));
-            } else if kind.is_file() && !search_file(&path, &shown(&path), regex, hits) {
+            } else if kind.is_file()
+                && !super::fs::linked_elsewhere(&path)
+                && !search_file(&path, &shown(&path), regex, hits)
+            {
                 return false;
             }
         }
