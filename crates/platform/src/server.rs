@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -221,6 +222,13 @@ impl Platform {
         // key commands next to a running server).
         crate::engine::spawn(self.state.clone(), &self.data_dir, self.engine.clone());
         let signal = self.state.shutdown.clone();
+        // TCP_NODELAY on every accepted connection: without it a small response on a reused
+        // keep-alive connection waits for the client's delayed ACK (Nagle), 40 ms on Linux.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::trace!(error = %e, "could not set TCP_NODELAY on a connection");
+            }
+        });
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(async move { signal.cancelled().await })

@@ -9,12 +9,21 @@
 //! talk to the same child in the same run; the agent has custom tools `noop` and `other`.
 //!
 //! **Overhead** of one round trip (a turn whose message makes the offline model call `noop`):
-//! `(tool start − event arrival) + (result POST leaves − tool end)`. The event's arrival is when a
-//! parallel raw SSE reader of the same session (its own connection, its own thread) sees the
-//! `agent.custom_tool_use` bytes; the tool's start and end are stamped inside the tool; the POST
-//! is stamped by a tower layer on the client (Rust) or a wrapped `fetch` (TypeScript) as the
-//! request is handed to the transport. The runner's own work on both sides (SSE parse, decode,
-//! bookkeeping, dispatch, result build, encode) is inside; the tool's run time is not.
+//! `(tool start − event arrival) + (result POST leaves − tool end)`, the tool's run time
+//! excluded. The tool's start and end are stamped inside the tool; the POST is stamped by a
+//! tower layer on the client (Rust) or a wrapped `fetch` (TypeScript) as the request is handed
+//! to the transport. The event's arrival is taken two ways, for both runners alike:
+//!
+//! * **on the runner's own connection** (the headline figure): the same layer / `fetch` wrapper
+//!   passes the runner's event-stream body through a stamper, which notes when the chunk
+//!   completing the `agent.custom_tool_use` frame comes out of the HTTP client. Everything the
+//!   runner does from there (SSE parse, decode, bookkeeping, dispatch, result build, encode) is
+//!   inside.
+//! * **on a parallel raw reader** of the same session (its own connection, read on the runner's
+//!   own thread / event loop): this adds the platform's fan-out skew (the platform writes each
+//!   stream from its own task; under load one socket gets the bytes milliseconds after the
+//!   other) to the runner's time. A third Rust pass reads the raw stream on another thread,
+//!   which adds the OS's wake-up skew between two threads as well.
 //!
 //! **Memory**: 1,000 sessions, each in a turn waiting on a call of `other` (a tool no runner
 //! here has, so the session idles in `requires_action`); Rust: one runner drives all of them
@@ -37,6 +46,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use steward_core::SessionId;
+use steward_runtime::http::ResponseBody;
 use steward_runtime::runner::{Outcome, SessionRunner};
 use steward_runtime::{ApiRequest, ApiResponse, Client};
 use steward_tools::{Registry, Tool, ToolContext, ToolError, ToolOutput};
@@ -82,11 +92,40 @@ impl Tool for Noop {
     }
 }
 
-/// Stamps each `POST …/events` carrying a `user.custom_tool_result` as it is sent.
+/// Notes when each `agent.custom_tool_use` frame of an SSE byte stream is complete.
+#[derive(Default)]
+struct FrameStamper {
+    buf: String,
+}
+
+impl FrameStamper {
+    fn feed(&mut self, chunk: &[u8], at: Instant, arrivals: &Stamps) {
+        self.buf.push_str(&String::from_utf8_lossy(chunk));
+        while let Some(end) = self.buf.find("\n\n") {
+            let frame: String = self.buf.drain(..end + 2).collect();
+            if !frame.contains("agent.custom_tool_use") {
+                continue;
+            }
+            for line in frame.lines() {
+                if let Some(data) = line.strip_prefix("data:")
+                    && let Ok(v) = serde_json::from_str::<Value>(data.trim())
+                    && v["type"] == "agent.custom_tool_use"
+                    && let Some(id) = v["id"].as_str()
+                {
+                    arrivals.lock().unwrap().entry(id.to_owned()).or_insert(at);
+                }
+            }
+        }
+    }
+}
+
+/// Stamps each `POST …/events` carrying a `user.custom_tool_result` as it is sent, and each
+/// `agent.custom_tool_use` as it comes out of the client on the runner's event stream.
 #[derive(Clone)]
 struct PostStamp<S> {
     inner: S,
     posts: Stamps,
+    arrivals: Stamps,
 }
 
 impl<S> Service<ApiRequest> for PostStamp<S>
@@ -111,19 +150,40 @@ where
         {
             stamp(&self.posts, id);
         }
-        Box::pin(self.inner.call(req))
+        let is_stream = req.url.path().ends_with("/events/stream");
+        let arrivals = self.arrivals.clone();
+        let call = self.inner.call(req);
+        Box::pin(async move {
+            let mut response = call.await?;
+            if is_stream {
+                if let ResponseBody::Stream(inner) = response.body {
+                    let mut stamper = FrameStamper::default();
+                    response.body = ResponseBody::Stream(Box::pin(inner.map(move |chunk| {
+                        if let Ok(bytes) = &chunk {
+                            stamper.feed(bytes, Instant::now(), &arrivals);
+                        }
+                        chunk
+                    })));
+                }
+            }
+            Ok(response)
+        })
     }
 }
 
 #[derive(Clone)]
-struct PostStampLayer(Stamps);
+struct PostStampLayer {
+    posts: Stamps,
+    arrivals: Stamps,
+}
 
 impl<S> Layer<S> for PostStampLayer {
     type Service = PostStamp<S>;
     fn layer(&self, inner: S) -> PostStamp<S> {
         PostStamp {
             inner,
-            posts: self.0.clone(),
+            posts: self.posts.clone(),
+            arrivals: self.arrivals.clone(),
         }
     }
 }
@@ -238,22 +298,9 @@ async fn raw_reader(setup: Arc<Setup>, session: String, arrivals: Stamps) {
         .await
         .unwrap();
     let mut body = resp.bytes_stream();
-    let mut buf = String::new();
+    let mut stamper = FrameStamper::default();
     while let Some(Ok(chunk)) = body.next().await {
-        let at = Instant::now();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            for line in frame.lines() {
-                if let Some(data) = line.strip_prefix("data:")
-                    && let Ok(v) = serde_json::from_str::<Value>(data.trim())
-                    && v["type"] == "agent.custom_tool_use"
-                    && let Some(id) = v["id"].as_str()
-                {
-                    arrivals.lock().unwrap().entry(id.to_owned()).or_insert(at);
-                }
-            }
-        }
+        stamper.feed(&chunk, Instant::now(), &arrivals);
     }
 }
 
@@ -273,9 +320,13 @@ fn pct(sorted: &[f64], q: f64) -> f64 {
     sorted.get(i).copied().unwrap_or(f64::NAN)
 }
 
+/// One round trip, in µs: own-connection arrival → tool start, raw-reader arrival → tool
+/// start, tool end → POST.
+type Trip = (f64, f64, f64);
+
 /// `total` round trips (the first `warmup` not counted), each one turn of a fresh drive of
-/// `session`; returns (overhead, arrival→tool start, tool end→POST) in µs. With `fresh`, the
-/// client keeps no idle connection, so each turn's stream opens a new one.
+/// `session`. With `fresh`, the client keeps no idle connection, so each turn's stream opens a
+/// new one; with `reader_thread`, the raw reader runs on another thread.
 #[expect(clippy::too_many_arguments, reason = "a bench helper")]
 fn rust_overhead(
     rt: &tokio::runtime::Runtime,
@@ -286,12 +337,17 @@ fn rust_overhead(
     total: usize,
     warmup: usize,
     fresh: bool,
-) -> Vec<(f64, f64, f64)> {
-    let (starts, ends, posts, arrivals): (Stamps, Stamps, Stamps, Stamps) = Default::default();
+    reader_thread: bool,
+) -> Vec<Trip> {
+    let (starts, ends, posts, arrivals, own): (Stamps, Stamps, Stamps, Stamps, Stamps) =
+        Default::default();
     let mut builder = Client::builder()
         .api_key(&platform.api_key)
         .base_url(&platform.base_url)
-        .layer(PostStampLayer(posts.clone()));
+        .layer(PostStampLayer {
+            posts: posts.clone(),
+            arrivals: own.clone(),
+        });
     if fresh {
         builder = builder.http_client(
             reqwest::Client::builder()
@@ -308,12 +364,23 @@ fn rust_overhead(
         })
         .unwrap();
     let runner = SessionRunner::builder(client, registry).build();
-    let reader = setup_rt.spawn(raw_reader(
-        setup.clone(),
-        session.to_owned(),
-        arrivals.clone(),
-    ));
-    std::thread::sleep(Duration::from_millis(200));
+    let reader = if reader_thread {
+        setup_rt.spawn(raw_reader(
+            setup.clone(),
+            session.to_owned(),
+            arrivals.clone(),
+        ))
+    } else {
+        // On the runner's own thread, with its own connection pool (as the TypeScript side
+        // reads its raw stream on the runner's event loop).
+        let own = Arc::new(Setup {
+            http: reqwest::Client::new(),
+            base: setup.base.clone(),
+            key: setup.key.clone(),
+        });
+        rt.spawn(raw_reader(own, session.to_owned(), arrivals.clone()))
+    };
+    rt.block_on(async { tokio::time::sleep(Duration::from_millis(200)).await });
     let sid = SessionId::new(session.to_owned());
     let mut overheads = Vec::new();
     rt.block_on(async {
@@ -334,10 +401,16 @@ fn rust_overhead(
                 continue;
             }
             let get = |m: &Stamps| *m.lock().unwrap().get(&id).unwrap();
-            let (a, s, e, p) = (get(&arrivals), get(&starts), get(&ends), get(&posts));
-            let dispatch = s.saturating_duration_since(a).as_secs_f64() * 1e6;
-            let send = p.saturating_duration_since(e).as_secs_f64() * 1e6;
-            overheads.push((dispatch + send, dispatch, send));
+            let (a, o, s, e, p) = (
+                get(&arrivals),
+                get(&own),
+                get(&starts),
+                get(&ends),
+                get(&posts),
+            );
+            let us =
+                |from: Instant, to: Instant| to.saturating_duration_since(from).as_secs_f64() * 1e6;
+            overheads.push((us(o, s), us(a, s), us(e, p)));
         }
     });
     reader.abort();
@@ -398,7 +471,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let pass = |fresh: bool| {
+    let pass = |fresh: bool, reader_thread: bool| {
         let session = setup_rt.block_on(setup.session(&agent, &env));
         rust_overhead(
             &rt,
@@ -409,10 +482,12 @@ fn main() {
             trips + warmup,
             warmup,
             fresh,
+            reader_thread,
         )
     };
-    let overheads = pass(false);
-    let overheads_fresh = pass(true);
+    let overheads = pass(false, false);
+    let overheads_fresh = pass(true, false);
+    let overheads_thread = pass(false, true);
     let client = Client::builder()
         .api_key(&platform.api_key)
         .base_url(&platform.base_url)
@@ -421,23 +496,28 @@ fn main() {
     let runner = SessionRunner::builder(client, Registry::new())
         .answer_unknown_tools(false)
         .build();
-    let report = |name: &str, o: &[(f64, f64, f64)]| {
-        let mut total: Vec<f64> = o.iter().map(|x| x.0).collect();
-        let mut d: Vec<f64> = o.iter().map(|x| x.1).collect();
+    let report = |name: &str, o: &[Trip]| {
+        let mut own: Vec<f64> = o.iter().map(|x| x.0 + x.2).collect();
+        let mut raw: Vec<f64> = o.iter().map(|x| x.1 + x.2).collect();
+        let mut d: Vec<f64> = o.iter().map(|x| x.0).collect();
         let mut s: Vec<f64> = o.iter().map(|x| x.2).collect();
-        for v in [&mut total, &mut d, &mut s] {
+        for v in [&mut own, &mut raw, &mut d, &mut s] {
             v.sort_by(f64::total_cmp);
         }
         println!(
-            "  {name:<26} overhead p50 {:>8.1} µs  p99 {:>8.1} µs   (arrival→tool start p50 \
-             {:.1}/p99 {:.1} µs; tool end→POST p50 {:.1}/p99 {:.1} µs; {} round trips)",
-            pct(&total, 0.5),
-            pct(&total, 0.99),
+            "  {name:<28} overhead p50 {:>7.1} µs  p99 {:>7.1} µs  max {:>8.1} µs  (arrival→tool \
+             start p50 {:.1}/p99 {:.1} µs; tool end→POST p50 {:.1}/p99 {:.1} µs); from the raw \
+             reader's arrival: p50 {:.1} µs, p99 {:.1} µs; {} round trips",
+            pct(&own, 0.5),
+            pct(&own, 0.99),
+            pct(&own, 1.0),
             pct(&d, 0.5),
             pct(&d, 0.99),
             pct(&s, 0.5),
             pct(&s, 0.99),
-            total.len()
+            pct(&raw, 0.5),
+            pct(&raw, 0.99),
+            own.len()
         );
     };
     println!(
@@ -446,6 +526,7 @@ fn main() {
     );
     report("steward SessionRunner", &overheads);
     report("steward, unpooled client", &overheads_fresh);
+    report("steward, reader on a thread", &overheads_thread);
 
     // --- TypeScript overhead and memory.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -475,14 +556,16 @@ fn main() {
             .unwrap();
         assert!(out.status.success(), "runner.mjs failed: {}", out.status);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let o: Vec<(f64, f64, f64)> = v["trips_us"]
+        let o: Vec<Trip> = v["trips_us"]
             .as_array()
             .unwrap()
             .iter()
             .map(|t| {
-                let d = t[0].as_f64().unwrap();
-                let s = t[1].as_f64().unwrap();
-                (d + s, d, s)
+                (
+                    t[0].as_f64().unwrap(),
+                    t[1].as_f64().unwrap(),
+                    t[2].as_f64().unwrap(),
+                )
             })
             .collect();
         report("@anthropic-ai/sdk 1.10.0", &o);

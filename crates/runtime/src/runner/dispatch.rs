@@ -5,8 +5,10 @@
 //!
 //! Phases of a drive:
 //! 1. open the event stream (so nothing processed from now on is missed);
-//! 2. read the whole history and fold it into the state (reconcile): which calls are answered,
-//!    which are pending, which were interrupted, whether the last turn ended;
+//! 2. read the history and fold it into the state (reconcile): which calls are answered,
+//!    which are pending, which were interrupted, whether the last turn ended. A session this
+//!    runner drove before starts from the [`Fold`] its last drive left and reads only what came
+//!    after it (`created_at[gte]`); any other reads the whole history;
 //! 3. send the caller's input (if any);
 //! 4. dispatch the pending calls (consulting the ledger) and loop over live events until the
 //!    turn ends.
@@ -20,9 +22,8 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use steward_core::event::{
-    AgentCustomToolUse, AgentMcpToolUse, AgentToolUse, DeltaType, EvaluatedPermission,
-    EventListParams, SendEvents, SessionEvent, SessionStatusIdle, StreamParams,
-    ToolConfirmationResult, ToolEvaluation, UserEvent,
+    DeltaType, EventListParams, EventOrder, SendEvents, SessionEvent, StreamParams,
+    ToolConfirmationResult, UserEvent,
 };
 use steward_core::usage::{ModelUsage, SessionUsage};
 use steward_core::{EventId, Nullable, SessionId, SessionThreadId, Timestamp};
@@ -33,6 +34,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::exec::{self, Answer, Executed, Execution, SendPolicy};
+use super::fold::{CallSpec, ConfirmInfo, Fold, History, call_spec};
 use super::ledger::{CallKey, CallState, LedgerEntry, StoredResult};
 use super::outcome::{
     CallKind, Outcome, ResultOrigin, ToolCall, ToolCallRecord, TurnResult, TurnStop,
@@ -41,7 +43,7 @@ use super::policy::{Confirmation, ConfirmationRequest};
 use super::transcript::Transcript;
 use super::{ActiveGuard, RunnerError, Shared};
 use crate::error::Error;
-use crate::resilient::{EventCursor, ResilientEventStream, ResilientOptions, StartFrom};
+use crate::resilient::{ResilientEventStream, ResilientOptions};
 use crate::sse::EventStream;
 
 /// How many recent event IDs are remembered to drop repeats (the stream overlaps the history
@@ -145,19 +147,18 @@ struct Call {
     cancel: CancellationToken,
 }
 
-struct ConfirmInfo {
-    mcp_server_name: Option<String>,
-    evaluation: Option<ToolEvaluation>,
-}
-
-/// Where the history left the session, judged by its last turn-relevant event.
-enum History {
-    /// No such event: the session never ran.
-    Empty,
-    /// A turn was running or waiting on input.
-    Busy,
-    /// A turn had ended.
-    Ended(Box<SessionStatusIdle>),
+impl Call {
+    fn new(spec: CallSpec, cancel: CancellationToken) -> Self {
+        Self {
+            call: spec.call,
+            execute: spec.execute,
+            confirm: spec.confirm,
+            thread: spec.thread,
+            processed_at: spec.processed_at,
+            phase: Phase::Pending,
+            cancel,
+        }
+    }
 }
 
 /// The live event source.
@@ -218,45 +219,6 @@ impl Recent {
     }
 }
 
-/// The latest `processed_at` handled and the IDs handled at it: where a resilient stream resumes.
-#[derive(Default)]
-struct Cursor {
-    high: Option<(Timestamp, Vec<String>)>,
-}
-
-impl Cursor {
-    fn update(&mut self, event: &SessionEvent) {
-        let (Some(at), Some(id)) = (event.processed_at(), event.raw_id()) else {
-            return;
-        };
-        match &mut self.high {
-            Some((high, ids)) => match compare(at, high) {
-                std::cmp::Ordering::Greater => self.high = Some((at.clone(), vec![id.to_owned()])),
-                std::cmp::Ordering::Equal => ids.push(id.to_owned()),
-                std::cmp::Ordering::Less => {}
-            },
-            None => self.high = Some((at.clone(), vec![id.to_owned()])),
-        }
-    }
-
-    fn start(&self) -> StartFrom {
-        match &self.high {
-            Some((at, ids)) => StartFrom::After(EventCursor {
-                processed_at: at.clone(),
-                ids: ids.clone(),
-            }),
-            None => StartFrom::Beginning,
-        }
-    }
-}
-
-fn compare(a: &Timestamp, b: &Timestamp) -> std::cmp::Ordering {
-    match (a.to_datetime(), b.to_datetime()) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        _ => a.as_str().cmp(b.as_str()),
-    }
-}
-
 /// Tokens counted against a budget: input (fresh, cache writes and cache reads) and output.
 pub(super) fn total_tokens(usage: &SessionUsage) -> u64 {
     let cache_creation = usage.cache_creation.as_ref().map_or(0, |c| {
@@ -278,10 +240,22 @@ pub(super) async fn drive(
     guard: ActiveGuard,
 ) {
     let span = tracing::info_span!("session_runner", session_id = %session);
-    let mut driver = Driver::new(shared, session, transcript, tx.clone());
+    let fold = shared.memos().take(&session);
+    let mut driver = Driver::new(
+        shared.clone(),
+        session.clone(),
+        transcript,
+        tx.clone(),
+        fold,
+    );
     let outcome = tracing::Instrument::instrument(driver.run(input), span).await;
+    // The fold depends on the events accepted only, so it is valid however the drive ended.
+    let fold = std::mem::take(&mut driver.fold);
     // Whatever is still running is aborted when the driver (and its JoinSet) drops.
     drop(driver);
+    shared
+        .memos()
+        .put(session, fold, shared.options.remembered_sessions);
     drop(guard);
     match outcome {
         Ok(result) => {
@@ -312,7 +286,10 @@ struct Driver {
     verdicts: HashMap<EventId, bool>,
     terminated_threads: HashSet<SessionThreadId>,
     recent: Recent,
-    cursor: Cursor,
+    /// The history so far (kept by the runner between drives).
+    fold: Fold,
+    /// Whether the drive resumed from a fold (and lists only what came after it).
+    resumed: bool,
 
     /// Whether events are live (after the history was read).
     live: bool,
@@ -324,8 +301,6 @@ struct Driver {
     sent: bool,
     /// A session-wide interrupt was seen during the turn.
     interrupted: bool,
-    /// Where the history left the session.
-    history: History,
     executed: u32,
 
     messages: Vec<String>,
@@ -342,8 +317,10 @@ impl Driver {
         session: SessionId,
         transcript: Option<Transcript>,
         tx: mpsc::Sender<Result<Outcome, RunnerError>>,
+        fold: Option<Fold>,
     ) -> Self {
-        Self {
+        let resumed = fold.is_some();
+        let mut driver = Self {
             shared,
             session,
             transcript,
@@ -356,13 +333,13 @@ impl Driver {
             verdicts: HashMap::new(),
             terminated_threads: HashSet::new(),
             recent: Recent::default(),
-            cursor: Cursor::default(),
+            fold: fold.unwrap_or_default(),
+            resumed,
             live: false,
             started: false,
             ours: HashSet::new(),
             sent: false,
             interrupted: false,
-            history: History::Empty,
             executed: 0,
             messages: Vec::new(),
             records: Vec::new(),
@@ -370,6 +347,28 @@ impl Driver {
             usage: None,
             turn_usage: ModelUsage::default(),
             idle_deadline: None,
+        };
+        driver.resume();
+        driver
+    }
+
+    /// Takes up where the fold left the session: its open calls are pending (and looked at
+    /// once the input is sent, as calls read from the history are), what it folded at its
+    /// cursor is not taken again.
+    fn resume(&mut self) {
+        let fold = &self.fold;
+        for id in fold.seen_ids() {
+            self.recent.insert(id);
+        }
+        self.terminated_threads = fold.terminated_threads.clone();
+        self.usage = fold.usage.clone();
+        let open = fold.open.clone();
+        for call in open {
+            if call.allowed {
+                self.verdicts
+                    .insert(call.spec.call.tool_use_id.clone(), true);
+            }
+            self.insert_call(call.spec);
         }
     }
 
@@ -407,6 +406,10 @@ impl Driver {
         // 2. The history.
         let history_params = EventListParams {
             limit: Some(options.history_page_limit),
+            // After a fold: what came at or after its cursor (its IDs at the cursor are
+            // dropped as repeats).
+            created_at_gte: self.fold.cursor.at().cloned(),
+            order: self.resumed.then_some(EventOrder::Asc),
             ..EventListParams::default()
         };
         let mut history = client
@@ -462,7 +465,7 @@ impl Driver {
             && self.tasks.is_empty()
             && !self.calls.values().any(|c| c.phase.is_outstanding())
         {
-            match &self.history {
+            match &self.fold.history {
                 History::Empty => return Ok(self.finish(TurnStop::Idle).await),
                 History::Ended(idle) => {
                     let stop = TurnStop::from_idle(&idle.stop_reason, idle.stop_details.as_ref());
@@ -506,7 +509,7 @@ impl Driver {
                     } else {
                         tracing::debug!("event stream closed, resuming");
                     }
-                    let mut resilient = ResilientOptions::default().start(self.cursor.start());
+                    let mut resilient = ResilientOptions::default().start(self.fold.cursor.start());
                     if options.text_deltas {
                         resilient = resilient.event_deltas(vec![DeltaType::AgentMessage]);
                     }
@@ -563,7 +566,7 @@ impl Driver {
                 return Ok(None);
             }
         }
-        self.cursor.update(&event);
+        self.fold.observe(&event, self.shared.options.self_hosted);
         if let Some(transcript) = &self.transcript {
             if !event.is_stream_only() {
                 transcript.record(&event);
@@ -571,34 +574,20 @@ impl Driver {
         }
         if self.live {
             self.emit(Outcome::Event(Box::new(event.clone()))).await?;
-        } else {
-            self.track_history_end(&event);
         }
         self.observe(event).await
-    }
-
-    /// Remembers whether the history's last turn-relevant event ended a turn.
-    fn track_history_end(&mut self, event: &SessionEvent) {
-        match event {
-            // Neutral: they do not say whether a turn runs.
-            SessionEvent::UserToolConfirmation(_)
-            | SessionEvent::SessionThreadStatusTerminated(_)
-            | SessionEvent::SessionUsage(_)
-            | SessionEvent::SessionUpdated(_)
-            | SessionEvent::Unknown(_) => {}
-            SessionEvent::SessionStatusIdle(idle) if !idle.stop_reason.is_requires_action() => {
-                self.history = History::Ended(Box::new(idle.clone()));
-            }
-            _ => self.history = History::Busy,
-        }
     }
 
     /// Folds one event into the state. Returns a stop when the turn is over.
     async fn observe(&mut self, event: SessionEvent) -> Result<Option<TurnStop>, Halt> {
         match event {
-            SessionEvent::AgentCustomToolUse(call) => self.add_custom(call),
-            SessionEvent::AgentToolUse(call) => self.add_toolset(call),
-            SessionEvent::AgentMcpToolUse(call) => self.add_mcp(call),
+            SessionEvent::AgentCustomToolUse(_)
+            | SessionEvent::AgentToolUse(_)
+            | SessionEvent::AgentMcpToolUse(_) => {
+                if let Some(spec) = call_spec(&event, self.shared.options.self_hosted) {
+                    self.insert_call(spec);
+                }
+            }
             SessionEvent::UserCustomToolResult(result) => {
                 self.on_answered(result.custom_tool_use_id).await?;
             }
@@ -724,12 +713,12 @@ impl Driver {
         (used >= limit).then_some(TurnStop::TokenBudget { limit, used })
     }
 
-    fn insert_call(&mut self, call: Call) {
-        let id = call.call.tool_use_id.clone();
+    fn insert_call(&mut self, spec: CallSpec) {
+        let id = spec.call.tool_use_id.clone();
         if self.calls.contains_key(&id) {
             return;
         }
-        let mut call = call;
+        let mut call = Call::new(spec, self.cancel.child_token());
         if self.answered.contains(&id)
             || call
                 .thread
@@ -741,98 +730,6 @@ impl Driver {
             self.ready.push_back(id.clone());
         }
         self.calls.insert(id, call);
-    }
-
-    fn new_call(
-        &self,
-        id: EventId,
-        name: String,
-        kind: CallKind,
-        input: steward_core::event::JsonObject,
-        thread: Nullable<SessionThreadId>,
-        processed_at: Timestamp,
-    ) -> Call {
-        Call {
-            call: ToolCall {
-                tool_use_id: id,
-                name,
-                kind,
-                input,
-            },
-            execute: true,
-            confirm: None,
-            thread: thread.into_option(),
-            processed_at,
-            phase: Phase::Pending,
-            cancel: self.cancel.child_token(),
-        }
-    }
-
-    fn add_custom(&mut self, event: AgentCustomToolUse) {
-        let call = self.new_call(
-            event.id,
-            event.name,
-            CallKind::Custom,
-            event.input,
-            event.session_thread_id,
-            event.processed_at,
-        );
-        self.insert_call(call);
-    }
-
-    fn add_toolset(&mut self, event: AgentToolUse) {
-        let self_hosted = self.shared.options.self_hosted;
-        let ask = match &event.evaluated_permission {
-            Some(EvaluatedPermission::Deny) => return,
-            None | Some(EvaluatedPermission::Allow) => {
-                if !self_hosted {
-                    // The server runs it.
-                    return;
-                }
-                false
-            }
-            // `ask`, and any value this version does not know (fail closed).
-            Some(_) => true,
-        };
-        let mut call = self.new_call(
-            event.id,
-            event.name,
-            CallKind::Toolset,
-            event.input,
-            event.session_thread_id,
-            event.processed_at,
-        );
-        call.execute = self_hosted;
-        if ask {
-            call.confirm = Some(ConfirmInfo {
-                mcp_server_name: None,
-                evaluation: event.evaluation,
-            });
-        }
-        self.insert_call(call);
-    }
-
-    fn add_mcp(&mut self, event: AgentMcpToolUse) {
-        if matches!(
-            event.evaluated_permission,
-            None | Some(EvaluatedPermission::Allow) | Some(EvaluatedPermission::Deny)
-        ) {
-            return;
-        }
-        let mut call = self.new_call(
-            event.id,
-            event.name,
-            CallKind::Toolset,
-            event.input,
-            event.session_thread_id,
-            event.processed_at,
-        );
-        call.execute = false;
-        call.confirm = Some(ConfirmInfo {
-            mcp_server_name: Some(event.mcp_server_name),
-            evaluation: event.evaluation,
-        });
-        self.insert_call(call);
     }
 
     /// A result for `id` is on the server.

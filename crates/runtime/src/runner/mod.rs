@@ -21,7 +21,10 @@
 //! # What a turn does
 //!
 //! The runner opens the session's event stream **before** it sends anything, reads the
-//! history, sends the caller's input, and then reacts to events until the turn ends:
+//! history, sends the caller's input, and then reacts to events until the turn ends. The
+//! history is read whole the first time a runner drives a session; after that the runner
+//! remembers where it stopped (the cursor, the calls still waiting, how the last turn ended;
+//! see [`RunnerOptions::remembered_sessions`]) and reads only what came after:
 //!
 //! * each `agent.custom_tool_use` (and, with [`RunnerOptions::self_hosted`], each
 //!   `agent.tool_use`) goes to the tool of that name in the [`Registry`]; independent calls run
@@ -69,6 +72,7 @@ pub mod transcript;
 
 mod dispatch;
 mod exec;
+mod fold;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -140,6 +144,13 @@ pub struct RunnerOptions {
     pub text_deltas: bool,
     /// `limit` of each history page. Default 1000 (the SDK's).
     pub history_page_limit: u32,
+    /// For how many sessions the runner keeps what it learned from their history between
+    /// drives (the cursor, the calls still waiting for an answer, whether the last turn
+    /// ended: a kilobyte or so each), so that the next drive of such a session lists only
+    /// the events after where the last one stopped instead of the whole history. Beyond this
+    /// many, the session driven longest ago is forgotten (its next drive reads the whole
+    /// history, as the first one did). `0` turns this off. Default 10 000.
+    pub remembered_sessions: usize,
 }
 
 impl Default for RunnerOptions {
@@ -159,6 +170,7 @@ impl Default for RunnerOptions {
             stream_idle_timeout: Some(Duration::from_secs(90)),
             text_deltas: false,
             history_page_limit: 1000,
+            remembered_sessions: 10_000,
         }
     }
 }
@@ -191,6 +203,14 @@ pub(crate) struct Shared {
     pub(crate) permits: Arc<Semaphore>,
     pub(crate) user: Option<UserId>,
     active: Mutex<HashSet<SessionId>>,
+    /// What the last drive of each session learned of its history.
+    memos: Mutex<fold::Memos>,
+}
+
+impl Shared {
+    fn memos(&self) -> std::sync::MutexGuard<'_, fold::Memos> {
+        self.memos.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Marks a session as driven; unmarks it when dropped.
@@ -317,7 +337,8 @@ impl TurnBuilder {
     }
 
     /// Records every event of the drive (the history read on attach, then live events) into
-    /// `transcript`.
+    /// `transcript`. After an earlier drive of the session by this runner, the history read is
+    /// what came after that drive; pass the same transcript to every turn to record them all.
     pub fn transcript(mut self, transcript: &Transcript) -> Self {
         self.transcript = Some(transcript.clone());
         self
@@ -485,6 +506,7 @@ impl SessionRunnerBuilder {
                 permits,
                 user: self.user,
                 active: Mutex::new(HashSet::new()),
+                memos: Mutex::new(fold::Memos::default()),
             }),
         }
     }

@@ -7,6 +7,7 @@
 
 mod chaos;
 mod errors;
+mod ledger_kill;
 mod pagination;
 mod platform;
 mod rate_limit;

@@ -66,6 +66,8 @@ struct FakeState {
     posts: Vec<Vec<Value>>,
     /// Request log: `GET stream`, `GET list`, `POST <types>`.
     log: Vec<String>,
+    /// Every list request: its query and how many events it returned.
+    lists: Vec<(String, usize)>,
     fail: Option<FailHook>,
     usage_tokens: u64,
     /// For each coming stream connection, how many frames it carries before it is closed.
@@ -92,6 +94,7 @@ impl Fake {
                 results: Vec::new(),
                 posts: Vec::new(),
                 log: Vec::new(),
+                lists: Vec::new(),
                 fail: None,
                 usage_tokens: 0,
                 stream_limits: std::collections::VecDeque::new(),
@@ -136,6 +139,10 @@ impl Fake {
 
     fn log(&self) -> Vec<String> {
         self.state.lock().unwrap().log.clone()
+    }
+
+    fn lists(&self) -> Vec<(String, usize)> {
+        self.state.lock().unwrap().lists.clone()
     }
 
     /// Every posted event of this type, accepted or not.
@@ -428,6 +435,8 @@ async fn list(State(fake): State<Fake>, uri: Uri) -> Response {
         })
         .cloned()
         .collect();
+    let query = decode(uri.query().unwrap_or(""));
+    state.lists.push((query, data.len()));
     reply(200, json!({"data": data, "next_page": null}))
 }
 
@@ -1304,6 +1313,153 @@ async fn attaching_to_a_settled_session_ends_at_once() {
         .unwrap();
     assert_eq!(result.stop, TurnStop::EndTurn, "the last turn's stop");
     assert!(result.messages.is_empty());
+}
+
+/// The `created_at[gte]` bound of a list query, if any.
+fn gte(query: &str) -> Option<&str> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("created_at[gte]="))
+}
+
+#[tokio::test]
+async fn a_later_turn_lists_only_what_came_after_the_last_one() {
+    let fake = Fake::start(Mode::Answer).await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let runner = fake.runner(registry([weather(runs.clone())])).build();
+    for city in ["Lisbon", "Porto", "Faro"] {
+        let result = within(
+            "a turn",
+            runner.run_turn(
+                &session(),
+                format!(r#"call get_weather {{"city":"{city}"}}"#),
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(result.stop, TurnStop::EndTurn);
+        assert_eq!(result.tool_calls.len(), 1, "{city}");
+        assert_eq!(result.tool_calls[0].text(), format!("18°C in {city}"));
+        assert!(result.tool_calls[0].posted);
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 3, "each call ran once");
+    assert_eq!(fake.results().len(), 3, "each result delivered once");
+
+    let lists = fake.lists();
+    assert_eq!(lists.len(), 3, "one list per turn: {lists:?}");
+    assert_eq!(
+        gte(&lists[0].0),
+        None,
+        "the first drive reads the whole history"
+    );
+    assert_eq!(lists[0].1, 0);
+    // Each later drive lists from the last event the one before folded (the `end_turn` idle),
+    // which is all the list returns: nothing was added between the turns.
+    let ends: Vec<String> = fake
+        .events_of("session.status_idle")
+        .into_iter()
+        .filter(|e| e["stop_reason"]["type"] == "end_turn")
+        .map(|e| e["processed_at"].as_str().unwrap().to_owned())
+        .collect();
+    for (n, (query, returned)) in lists.iter().enumerate().skip(1) {
+        assert_eq!(gte(query), Some(ends[n - 1].as_str()), "{query}");
+        assert!(query.contains("order=asc"), "{query}");
+        assert_eq!(*returned, 1, "drive {n} listed the history again: {query}");
+    }
+
+    // Attaching ends at once on the last turn's stop, again without the whole history.
+    let result = within("attach", runner.attach(&session()).run())
+        .await
+        .unwrap();
+    assert_eq!(result.stop, TurnStop::EndTurn);
+    let (query, returned) = fake.lists().last().unwrap().clone();
+    assert_eq!(gte(&query), Some(ends[2].as_str()));
+    assert_eq!(returned, 1);
+
+    // Events added while no drive ran are read by the next one (and only those): another
+    // client's turn, here sent directly.
+    fake.client()
+        .sessions()
+        .events()
+        .send(
+            &session(),
+            &steward_core::event::SendEvents::new([steward_core::event::UserEvent::message(
+                "hello",
+            )]),
+        )
+        .await
+        .unwrap();
+    let result = within("attach", runner.attach(&session()).run())
+        .await
+        .unwrap();
+    assert_eq!(result.stop, TurnStop::EndTurn);
+    let (_, returned) = fake.lists().last().unwrap().clone();
+    assert_eq!(
+        returned,
+        1 + 6,
+        "the cursor event, then the message, running, two spans, the reply and the idle"
+    );
+
+    // Another runner knows nothing of the session: it reads everything.
+    let other = fake.runner(registry([weather(runs.clone())])).build();
+    let result = within("attach", other.attach(&session()).run())
+        .await
+        .unwrap();
+    assert_eq!(result.stop, TurnStop::EndTurn);
+    let (query, returned) = fake.lists().last().unwrap().clone();
+    assert_eq!(gte(&query), None);
+    assert_eq!(returned, fake.state.lock().unwrap().events.len());
+    assert_eq!(runs.load(Ordering::SeqCst), 3, "nothing ran again");
+}
+
+#[tokio::test]
+async fn a_call_left_waiting_by_one_drive_is_answered_by_the_next() {
+    let fake = Fake::start(Mode::Answer).await;
+    // The result post is refused (a final 4xx) until `down` is cleared: the first drive keeps
+    // the result in its ledger and gives up waiting.
+    let down = Arc::new(AtomicBool::new(true));
+    let flag = down.clone();
+    fake.fail_with(move |events| {
+        let is_result = events
+            .iter()
+            .any(|e| e["type"] == "user.custom_tool_result");
+        (is_result && flag.load(Ordering::SeqCst)).then_some(400)
+    });
+    let runs = Arc::new(AtomicUsize::new(0));
+    let runner = fake
+        .runner(registry([weather(runs.clone())]))
+        .max_idle(Duration::from_millis(200))
+        .build();
+    let result = within(
+        "the first drive",
+        runner.run_turn(&session(), r#"call get_weather {"city":"Beja"}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        result.stop,
+        TurnStop::IdleTimeout {
+            after: Duration::from_millis(200)
+        }
+    );
+    assert!(!result.tool_calls[0].posted);
+    assert!(fake.results().is_empty());
+
+    down.store(false, Ordering::SeqCst);
+    let result = within("the second drive", runner.attach(&session()).run())
+        .await
+        .unwrap();
+    assert_eq!(result.stop, TurnStop::EndTurn);
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "not recomputed");
+    assert_eq!(result.tool_calls.len(), 1);
+    assert_eq!(result.tool_calls[0].origin, ResultOrigin::Replayed);
+    assert!(result.tool_calls[0].posted);
+    assert_eq!(fake.results().len(), 1);
+    assert_eq!(result.final_text(), "results: 18°C in Beja");
+    // The second drive knew of the call from the first one's fold, not from the history.
+    let (query, returned) = fake.lists().last().unwrap().clone();
+    assert!(gte(&query).is_some(), "{query}");
+    assert_eq!(returned, 1, "only the cursor event: {query}");
 }
 
 #[tokio::test]

@@ -114,7 +114,8 @@ fn render(specs: &[Spec], endings: &[u8]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // 256 cases, or `PROPTEST_CASES` when set (`cargo xtask fuzz`): the default config reads it.
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn arbitrary_chunkings_of_a_random_stream_give_the_written_messages(
