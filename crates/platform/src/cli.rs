@@ -125,9 +125,51 @@ pub struct ServeArgs {
     /// Config file (TOML) [default: <data_dir>/platform.toml, if it exists]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Requests per second each API key may send, with bursts of twice that; `off` for no
+    /// limit [default: 1000]
+    #[arg(long, env = RATE_LIMIT_ENV, value_name = "PER_SECOND|off", value_parser = parse_rate_limit)]
+    pub rate_limit: Option<RateLimitArg>,
     /// The model provider.
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// Environment variable with the per-key rate limit of `serve` (`--rate-limit`).
+pub const RATE_LIMIT_ENV: &str = "STEWARD_RATE_LIMIT";
+
+/// The `--rate-limit` setting of `serve`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateLimitArg {
+    /// No limit.
+    Off,
+    /// A limit of this many requests per second, with bursts of twice that.
+    PerSecond(u32),
+}
+
+impl RateLimitArg {
+    /// The limit the platform enforces (`None`: none).
+    pub fn limit(self) -> Option<crate::limits::RateLimit> {
+        match self {
+            Self::Off => None,
+            Self::PerSecond(n) => Some(crate::limits::RateLimit {
+                per_second: f64::from(n),
+                burst: n.saturating_mul(2),
+            }),
+        }
+    }
+}
+
+/// Parses `--rate-limit`: `off`, or a whole number of requests per second above zero.
+fn parse_rate_limit(value: &str) -> Result<RateLimitArg, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(RateLimitArg::Off);
+    }
+    match value.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(RateLimitArg::PerSecond(n)),
+        _ => Err(format!(
+            "expected `off` or a whole number of requests per second above 0, not `{value}`"
+        )),
+    }
 }
 
 /// The end of `serve --help`.
@@ -431,12 +473,14 @@ async fn serve<W: Write + Send>(args: ServeArgs, out: &mut W) -> Result<(), CliE
         None => ConfigFile::default(),
     };
     let engine = args.model.engine_options(&file.model)?;
-    let handle = Platform::builder()
+    let mut builder = Platform::builder()
         .data_dir(&data_dir)
         .listen(args.listen)
-        .engine(engine)
-        .start()
-        .await?;
+        .engine(engine);
+    if let Some(rate_limit) = args.rate_limit {
+        builder = builder.rate_limit(rate_limit.limit());
+    }
+    let handle = builder.start().await?;
     writeln!(out, "steward-platform listening on {}", handle.base_url())
         .map_err(CliError::Output)?;
     writeln!(out, "API key file: {}", handle.api_key_file().display()).map_err(CliError::Output)?;
@@ -520,6 +564,27 @@ mod tests {
                 command: KeysCommand::Create { .. }
             }
         ));
+    }
+
+    #[test]
+    fn serve_takes_a_rate_limit_or_off() {
+        let rate = |value: &str| {
+            let flag = format!("--rate-limit={value}");
+            Cli::try_parse_from(["steward-platform", "serve", flag.as_str()]).map(|cli| {
+                match cli.command {
+                    Command::Serve(args) => args.rate_limit,
+                    Command::Keys { .. } => panic!("expected serve"),
+                }
+            })
+        };
+        assert_eq!(rate("off").unwrap(), Some(RateLimitArg::Off));
+        assert_eq!(rate("OFF").unwrap().unwrap().limit(), None);
+        let limit = rate("50").unwrap().unwrap().limit().unwrap();
+        assert_eq!((limit.per_second, limit.burst), (50.0, 100));
+        for bad in ["0", "-3", "fast", "1.5", ""] {
+            let error = rate(bad).unwrap_err().to_string();
+            assert!(error.contains("requests per second"), "{bad}: {error}");
+        }
     }
 
     #[test]
@@ -759,6 +824,7 @@ models = { "claude-sonnet-4-6" = "llama3.1:8b", "*" = " qwen3:8b " }
                 data_dir: Some(dir.path().to_path_buf()),
             },
             config: None,
+            rate_limit: None,
             model: ModelArgs::default(),
         };
         let error = run(Command::Serve(args), &mut Vec::new())
