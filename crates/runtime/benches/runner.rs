@@ -52,9 +52,7 @@ use steward_runtime::{ApiRequest, ApiResponse, Client};
 use steward_tools::{Registry, Tool, ToolContext, ToolError, ToolOutput};
 use tower::{Layer, Service};
 
-
 const CHILD_ENV: &str = "STEWARD_RUNNER_BENCH_CHILD";
-const MEMORY_ENV: &str = "STEWARD_RUNNER_BENCH_MEMORY";
 const CALL_NOOP: &str = "Call noop with {}";
 const CALL_OTHER: &str = "Call other with {}";
 const SESSIONS: usize = 1000;
@@ -424,10 +422,6 @@ fn main() {
         child_main();
         return;
     }
-    if let Ok(mode) = std::env::var(MEMORY_ENV) {
-        memory_main(&mode);
-        return;
-    }
     let quick = std::env::args().any(|a| a == "--quick");
     let bench = std::env::args().any(|a| a == "--bench");
     let trips: usize = if !bench {
@@ -491,12 +485,17 @@ fn main() {
             reader_thread,
         )
     };
-    let memory_only = std::env::args().any(|a| a == "--memory");
-    let (overheads, overheads_fresh, overheads_thread) = if memory_only {
-        Default::default()
-    } else {
-        (pass(false, false), pass(true, false), pass(false, true))
-    };
+    let overheads = pass(false, false);
+    let overheads_fresh = pass(true, false);
+    let overheads_thread = pass(false, true);
+    let client = Client::builder()
+        .api_key(&platform.api_key)
+        .base_url(&platform.base_url)
+        .build()
+        .unwrap();
+    let runner = SessionRunner::builder(client, Registry::new())
+        .answer_unknown_tools(false)
+        .build();
     let report = |name: &str, o: &[Trip]| {
         let mut own: Vec<f64> = o.iter().map(|x| x.0 + x.2).collect();
         let mut raw: Vec<f64> = o.iter().map(|x| x.1 + x.2).collect();
@@ -536,7 +535,7 @@ fn main() {
         .join("conformance/ts/node_modules/@anthropic-ai/sdk/package.json")
         .exists();
     let mut ts_mem = None;
-    if ts_ready && !memory_only {
+    if ts_ready {
         let ts_session = setup_rt.block_on(setup.session(&agent, &env));
         let mut ids = Vec::new();
         setup_rt.block_on(async {
@@ -578,138 +577,49 @@ fn main() {
         println!("  TypeScript SDK skipped: not installed in conformance/ts/node_modules");
     }
 
-    // --- Rust memory, each figure in a fresh process (so no measure reuses heap another one
-    // grew): raw event streams without a runner, then the runner, over HTTP/1.1 and h2c.
-    let mem = |mode: &str| -> f64 {
-        let out = Command::new(std::env::current_exe().unwrap())
-            .env(MEMORY_ENV, mode)
-            .args([
-                &platform.base_url,
-                &platform.api_key,
-                &agent,
-                &env,
-                &sessions.to_string(),
-            ])
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "memory child {mode} failed");
-        String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
-    };
-    let raw_h1 = mem("raw-h1");
-    let raw_h2 = mem("raw-h2");
-    let ours_h1 = mem("runner-h1");
-    let ours_h2 = mem("runner-h2");
-    println!("\nmemory per idle session ({sessions} sessions waiting on another client's tool):");
-    println!("  raw event streams, no runner: HTTP/1.1 {raw_h1:.1} KiB, h2c {raw_h2:.1} KiB");
-    println!("  steward SessionRunner, HTTP/1.1   {ours_h1:.1} KiB/session");
-    println!("  steward SessionRunner, h2c        {ours_h2:.1} KiB/session");
-    if let Some((b, a)) = ts_mem {
-        let per = (a - b) / 1024.0 / sessions as f64;
-        println!(
-            "  @anthropic-ai/sdk 1.10.0, HTTP/1.1 {per:.1} KiB/session (RSS {:.0} -> {:.0} KiB; \
-             {:.1}x steward over HTTP/1.1, {:.1}x over h2c)",
-            b / 1024.0,
-            a / 1024.0,
-            per / ours_h1,
-            per / ours_h2
-        );
-    }
-}
-
-/// A memory child: `base key agent environment sessions` on the command line; prints the
-/// RSS growth per session in KiB once `sessions` sessions idle (`mode`: `raw-h1`, `raw-h2`,
-/// `runner-h1`, `runner-h2`).
-fn memory_main(mode: &str) {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (agent, env, sessions) = (&args[2], &args[3], args[4].parse::<usize>().unwrap());
-    let h2 = mode.ends_with("h2");
-    let setup_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let setup = Setup {
-        http: reqwest::Client::new(),
-        base: args[0].clone(),
-        key: args[1].clone(),
-    };
-    let ids: Vec<String> = setup_rt.block_on(async {
+    // --- Rust memory: one runner, `sessions` sessions waiting on `other`.
+    let ids: Vec<SessionId> = setup_rt.block_on(async {
         let mut ids = Vec::new();
         for _ in 0..sessions {
-            ids.push(setup.session(agent, env).await);
+            ids.push(SessionId::new(setup.session(&agent, &env).await));
         }
         ids
     });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let per = if mode.starts_with("raw") {
-        let mut http = reqwest::Client::builder();
-        if h2 {
-            http = http.http2_prior_knowledge();
+    let rss_before = rss_kib();
+    let skipped = rt.block_on(async {
+        let mut streams = Vec::new();
+        for id in &ids {
+            streams.push(runner.turn(id).message(CALL_OTHER).stream());
         }
-        let raw = Setup {
-            http: http.build().unwrap(),
-            base: setup.base.clone(),
-            key: setup.key.clone(),
-        };
-        let before = rss_kib();
-        let after = rt.block_on(async {
-            let mut bodies = Vec::new();
-            for id in &ids {
-                let resp = raw
-                    .req(
-                        reqwest::Method::GET,
-                        &format!("/v1/sessions/{id}/events/stream"),
-                    )
-                    .header("accept", "text/event-stream")
-                    .send()
-                    .await
-                    .unwrap();
-                bodies.push(resp.bytes_stream());
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let after = rss_kib();
-            drop(bodies);
-            after
-        });
-        after.saturating_sub(before) as f64 / sessions as f64
-    } else {
-        let client = Client::builder()
-            .api_key(&setup.key)
-            .base_url(&setup.base)
-            .http2_prior_knowledge(h2)
-            .build()
-            .unwrap();
-        let runner = SessionRunner::builder(client, Registry::new())
-            .answer_unknown_tools(false)
-            .build();
-        let ids: Vec<SessionId> = ids.into_iter().map(SessionId::new).collect();
-        let before = rss_kib();
-        let (skipped, after) = rt.block_on(async {
-            let mut streams = Vec::new();
-            for id in &ids {
-                streams.push(runner.turn(id).message(CALL_OTHER).stream());
-            }
-            let mut skipped = 0;
-            for s in &mut streams {
-                while let Some(o) = s.next().await {
-                    if let Outcome::ToolSkipped(_) = o.unwrap() {
-                        skipped += 1;
-                        break;
-                    }
+        let mut skipped = 0;
+        for s in &mut streams {
+            while let Some(o) = s.next().await {
+                if let Outcome::ToolSkipped(_) = o.unwrap() {
+                    skipped += 1;
+                    break;
                 }
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            eprintln!("TMPMEASURE {mode} fds {}", std::fs::read_dir("/proc/self/fd").unwrap().count());
-            let after = rss_kib();
-            drop(streams);
-            (skipped, after)
-        });
-        assert_eq!(skipped, sessions);
-        after.saturating_sub(before) as f64 / sessions as f64
-    };
-    println!("{per:.2}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let rss_after = rss_kib();
+        drop(streams);
+        (skipped, rss_after)
+    });
+    let (skipped, rss_after) = skipped;
+    assert_eq!(skipped, sessions);
+    println!("\nmemory per idle session ({sessions} sessions waiting on another client's tool):");
+    println!(
+        "  steward SessionRunner      RSS {rss_before} KiB -> {rss_after} KiB: {:.1} KiB/session",
+        (rss_after.saturating_sub(rss_before)) as f64 / sessions as f64
+    );
+    if let Some((b, a)) = ts_mem {
+        let per = (a - b) / 1024.0 / sessions as f64;
+        println!(
+            "  @anthropic-ai/sdk 1.10.0   RSS {:.0} KiB -> {:.0} KiB: {per:.1} KiB/session ({:.1}x \
+             steward)",
+            b / 1024.0,
+            a / 1024.0,
+            per / ((rss_after.saturating_sub(rss_before)) as f64 / sessions as f64)
+        );
+    }
 }

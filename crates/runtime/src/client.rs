@@ -167,7 +167,6 @@ pub struct ClientBuilder {
     attempt_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
-    http2_prior_knowledge: bool,
     retry: RetryPolicy,
     concurrency_limit: Option<usize>,
     rate_limit: Option<RateLimit>,
@@ -187,7 +186,6 @@ impl Default for ClientBuilder {
             attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
             total_timeout: None,
             connect_timeout: None,
-            http2_prior_knowledge: false,
             retry: RetryPolicy::default(),
             concurrency_limit: None,
             rate_limit: None,
@@ -208,7 +206,6 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("attempt_timeout", &self.attempt_timeout)
             .field("total_timeout", &self.total_timeout)
-            .field("http2_prior_knowledge", &self.http2_prior_knowledge)
             .field("retry", &self.retry)
             .field("concurrency_limit", &self.concurrency_limit)
             .field("rate_limit", &self.rate_limit)
@@ -281,16 +278,6 @@ impl ClientBuilder {
     /// request is retried). Default none.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Speaks HTTP/2 without negotiation (h2c "prior knowledge") to an `http://` base URL, so
-    /// that every request and event stream of the client shares one connection instead of one
-    /// HTTP/1.1 connection each (an `https://` base URL negotiates HTTP/2 by ALPN anyway).
-    /// The server must accept h2c, as the local platform does. Default off; ignored when
-    /// [`http_client`](Self::http_client) or [`transport`](Self::transport) is given.
-    pub fn http2_prior_knowledge(mut self, on: bool) -> Self {
-        self.http2_prior_knowledge = on;
         self
     }
 
@@ -412,9 +399,6 @@ impl ClientBuilder {
                         let mut builder = reqwest::Client::builder();
                         if let Some(timeout) = self.connect_timeout {
                             builder = builder.connect_timeout(timeout);
-                        }
-                        if self.http2_prior_knowledge && parsed.scheme() == "http" {
-                            builder = builder.http2_prior_knowledge();
                         }
                         builder.build().map_err(|e| Error::Config(e.to_string()))?
                     }

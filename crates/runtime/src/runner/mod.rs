@@ -363,17 +363,14 @@ impl TurnBuilder {
             shared: shared.clone(),
             session: self.session.clone(),
         };
-        let fut = dispatch::drive(
+        tokio::spawn(dispatch::drive(
             shared,
             self.session,
             self.input,
             self.transcript,
             tx,
             guard,
-        );
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| eprintln!("TMPMEASURE drive future {} B, item {} B", std::mem::size_of_val(&fut), std::mem::size_of::<Result<Outcome, RunnerError>>()));
-        tokio::spawn(fut);
+        ));
         TurnStream { rx, done: false }
     }
 
