@@ -110,26 +110,12 @@ impl Fixture {
     }
 
     async fn history(&self, session: &str) -> Vec<Value> {
-        let page = self
-            .platform
-            .get(&format!("/v1/sessions/{session}/events?limit=1000"))
-            .await
-            .ok();
-        page["data"].as_array().unwrap().clone()
+        self.platform.history(session).await
     }
 
     /// Sends events; returns how many events the history then holds at least.
     async fn send(&self, session: &str, events: Value) -> usize {
-        let before = self.history(session).await.len();
-        let sent = events.as_array().unwrap().len();
-        self.platform
-            .post(
-                &format!("/v1/sessions/{session}/events"),
-                json!({ "events": events }),
-            )
-            .await
-            .ok();
-        before + sent
+        self.platform.send_events(session, events).await
     }
 
     /// Sends a user message and waits for the session to go idle; returns the history.
@@ -141,25 +127,7 @@ impl Fixture {
     /// Waits until the history holds more than `after` events, ends with a
     /// `session.status_idle`, and stays so; returns it.
     async fn idle(&self, session: &str, after: usize) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let history = self.history(session).await;
-            let done =
-                history.len() > after && history.last().unwrap()["type"] == "session.status_idle";
-            if done {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                let again = self.history(session).await;
-                if again == history {
-                    return history;
-                }
-                continue;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the session never went idle: {history:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.platform.wait_idle(session, after, PATIENCE, "").await
     }
 
     async fn get(&self, path: &str) -> Value {

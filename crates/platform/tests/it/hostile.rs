@@ -149,12 +149,7 @@ impl Fixture {
     }
 
     async fn history(&self, session: &str) -> Vec<Value> {
-        let page = self
-            .platform
-            .get(&format!("/v1/sessions/{session}/events?limit=1000"))
-            .await
-            .ok();
-        page["data"].as_array().unwrap().clone()
+        self.platform.history(session).await
     }
 
     /// Has the agent make these calls in one turn; returns `(tool, input, result text,

@@ -127,26 +127,8 @@ impl Flow {
         id(&session).to_owned()
     }
 
-    async fn history(&self, session: &str) -> Vec<Value> {
-        let page = self
-            .platform
-            .get(&format!("/v1/sessions/{session}/events?limit=1000"))
-            .await
-            .ok();
-        page["data"].as_array().unwrap().clone()
-    }
-
     async fn send(&self, session: &str, events: Value) -> usize {
-        let before = self.history(session).await.len();
-        let sent = events.as_array().unwrap().len();
-        self.platform
-            .post(
-                &format!("/v1/sessions/{session}/events"),
-                json!({ "events": events }),
-            )
-            .await
-            .ok();
-        before + sent
+        self.platform.send_events(session, events).await
     }
 
     async fn say(&self, session: &str, text: &str) -> Vec<Value> {
@@ -156,22 +138,7 @@ impl Flow {
 
     /// Waits until the history holds more than `after` events and ends idle, and stays so.
     async fn idle(&self, session: &str, after: usize) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let history = self.history(session).await;
-            if history.len() > after && history.last().unwrap()["type"] == "session.status_idle" {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                if self.history(session).await == history {
-                    return history;
-                }
-                continue;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the session never went idle: {history:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.platform.wait_idle(session, after, PATIENCE, "").await
     }
 }
 

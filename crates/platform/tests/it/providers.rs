@@ -575,27 +575,9 @@ impl Fixture {
         id(&session).to_owned()
     }
 
-    async fn history(&self, session: &str) -> Vec<Value> {
-        let page = self
-            .platform
-            .get(&format!("/v1/sessions/{session}/events?limit=1000"))
-            .await
-            .ok();
-        page["data"].as_array().unwrap().clone()
-    }
-
     /// Sends events; returns how many events the history then holds at least.
     async fn send(&self, session: &str, events: Value) -> usize {
-        let before = self.history(session).await.len();
-        let sent = events.as_array().unwrap().len();
-        self.platform
-            .post(
-                &format!("/v1/sessions/{session}/events"),
-                json!({ "events": events }),
-            )
-            .await
-            .ok();
-        before + sent
+        self.platform.send_events(session, events).await
     }
 
     async fn say(&self, session: &str, text: &str) -> Vec<Value> {
@@ -607,23 +589,10 @@ impl Fixture {
     /// Waits until the history holds more than `after` events and ends, stably, with a
     /// `session.status_idle`; returns it.
     async fn idle(&self, session: &str, after: usize) -> Vec<Value> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let history = self.history(session).await;
-            if history.len() > after && history.last().unwrap()["type"] == "session.status_idle" {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                if self.history(session).await == history {
-                    return history;
-                }
-                continue;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "[{}] the session never went idle: {history:#?}",
-                self.wire.name()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("[{}] ", self.wire.name());
+        self.platform
+            .wait_idle(session, after, PATIENCE, &what)
+            .await
     }
 
     async fn get(&self, path: &str) -> Value {

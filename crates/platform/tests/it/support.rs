@@ -86,6 +86,56 @@ impl TestPlatform {
         }
         pages
     }
+
+    /// A session's events in order (the first 1,000).
+    pub(crate) async fn history(&self, session: &str) -> Vec<Value> {
+        let page = self
+            .get(&format!("/v1/sessions/{session}/events?limit=1000"))
+            .await
+            .ok();
+        page["data"].as_array().unwrap().clone()
+    }
+
+    /// Sends events to a session; returns how many events its history then holds at least.
+    pub(crate) async fn send_events(&self, session: &str, events: Value) -> usize {
+        let before = self.history(session).await.len();
+        let sent = events.as_array().unwrap().len();
+        self.post(
+            &format!("/v1/sessions/{session}/events"),
+            serde_json::json!({ "events": events }),
+        )
+        .await
+        .ok();
+        before + sent
+    }
+
+    /// Waits, for at most `patience`, until the history holds more than `after` events, ends
+    /// with a `session.status_idle`, and stays so for 100 ms; returns it. `what` names the case
+    /// in the failure message.
+    pub(crate) async fn wait_idle(
+        &self,
+        session: &str,
+        after: usize,
+        patience: std::time::Duration,
+        what: &str,
+    ) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let history = self.history(session).await;
+            if history.len() > after && history.last().unwrap()["type"] == "session.status_idle" {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                if self.history(session).await == history {
+                    return history;
+                }
+                continue;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}the session never went idle: {history:#?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// The `id` of an object.
