@@ -50,20 +50,7 @@ pub async fn list(
         view: Some(MemoryView::Basic),
         ..MemoryListParams::default()
     };
-    let items: Vec<MemoryListItem> = client
-        .memory_stores()
-        .memories()
-        .list(store, &params)
-        .try_collect()
-        .await
-        .context("failed to list memories")?;
-    Ok(items
-        .into_iter()
-        .filter_map(|item| match item {
-            MemoryListItem::Memory(memory) => Some(memory),
-            _ => None,
-        })
-        .collect())
+    list_with(client, store, &params).await
 }
 
 /// Every memory of a store with its content, in path order.
@@ -72,10 +59,19 @@ pub async fn list_full(client: &Client, store: &MemoryStoreId) -> anyhow::Result
         view: Some(MemoryView::Full),
         ..MemoryListParams::default()
     };
+    list_with(client, store, &params).await
+}
+
+/// The memories of every page of a list (prefix entries left out).
+async fn list_with(
+    client: &Client,
+    store: &MemoryStoreId,
+    params: &MemoryListParams,
+) -> anyhow::Result<Vec<Memory>> {
     let items: Vec<MemoryListItem> = client
         .memory_stores()
         .memories()
-        .list(store, &params)
+        .list(store, params)
         .try_collect()
         .await
         .context("failed to list memories")?;

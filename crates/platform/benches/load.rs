@@ -35,10 +35,10 @@
 #![expect(clippy::print_stdout, reason = "the bench prints its figures")]
 #![expect(clippy::unwrap_used, reason = "a bench fails on any unexpected error")]
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use support::PlatformProcess;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -109,65 +110,6 @@ impl Options {
             }
         }
         options
-    }
-}
-
-/// The platform child process; killed when dropped.
-struct PlatformProcess {
-    child: Child,
-    /// Kept open so that the platform's writes to stdout never fail.
-    _stdout: BufReader<ChildStdout>,
-    base_url: String,
-    api_key: String,
-    _data_dir: tempfile::TempDir,
-}
-
-impl PlatformProcess {
-    fn start() -> Self {
-        let data_dir = tempfile::Builder::new()
-            .prefix("steward-load-")
-            .tempdir()
-            .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_steward-platform"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir.path())
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let base_url = line
-            .trim()
-            .strip_prefix("steward-platform listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from the platform: {line:?}"))
-            .to_owned();
-        let api_key = std::fs::read_to_string(data_dir.path().join("api_key"))
-            .unwrap()
-            .trim()
-            .to_owned();
-        Self {
-            child,
-            _stdout: stdout,
-            base_url,
-            api_key,
-            _data_dir: data_dir,
-        }
-    }
-
-    fn status_path(&self) -> PathBuf {
-        Path::new("/proc")
-            .join(self.child.id().to_string())
-            .join("status")
-    }
-}
-
-impl Drop for PlatformProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -374,7 +316,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let platform = PlatformProcess::start();
+    let platform = PlatformProcess::start("steward-load-");
     let status = platform.status_path();
     let mut headers = HeaderMap::new();
     headers.insert(

@@ -33,9 +33,9 @@
 #![expect(clippy::print_stdout, reason = "the bench prints its figures")]
 #![expect(clippy::unwrap_used, reason = "a bench fails on any unexpected error")]
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
+use support::PlatformProcess;
 
 /// Sessions by default.
 const SESSIONS: usize = 1000;
@@ -58,68 +59,6 @@ const REMEMBER: &str = "Remember that my timezone is Europe/Lisbon.";
 
 /// The second message: names the custom tool and its input.
 const ASK_WEATHER: &str = r#"What's the weather? Call get_weather with {"city": "Lisbon"}"#;
-
-/// The platform child process; killed when dropped.
-struct PlatformProcess {
-    child: Child,
-    /// Kept open so that the platform's writes to stdout never fail.
-    _stdout: BufReader<ChildStdout>,
-    base_url: String,
-    api_key: String,
-    _data_dir: tempfile::TempDir,
-}
-
-impl PlatformProcess {
-    fn start() -> Self {
-        let data_dir = tempfile::Builder::new()
-            .prefix("steward-bench-sessions-")
-            .tempdir()
-            .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_steward-platform"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir.path())
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let base_url = line
-            .trim()
-            .strip_prefix("steward-platform listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from the platform: {line:?}"))
-            .to_owned();
-        let api_key = std::fs::read_to_string(data_dir.path().join("api_key"))
-            .unwrap()
-            .trim()
-            .to_owned();
-        Self {
-            child,
-            _stdout: stdout,
-            base_url,
-            api_key,
-            _data_dir: data_dir,
-        }
-    }
-
-    /// The platform's `/proc/<pid>/status`.
-    fn status(&self) -> Status {
-        Status::read(
-            &Path::new("/proc")
-                .join(self.child.id().to_string())
-                .join("status"),
-        )
-    }
-}
-
-impl Drop for PlatformProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Fields of a `/proc/*/status` file.
 #[derive(Debug, Clone, Copy)]
@@ -384,7 +323,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let platform = PlatformProcess::start();
+    let platform = PlatformProcess::start("steward-bench-sessions-");
     let mut headers = HeaderMap::new();
     headers.insert(
         AUTHORIZATION,
@@ -423,17 +362,12 @@ fn main() {
         Arc::new(bench)
     });
 
-    let before = platform.status();
+    let before = Status::read(&platform.status_path());
     let started = Instant::now();
     // Samples the platform's thread count while the sessions run.
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
-        let (sampling, path) = (
-            sampling.clone(),
-            Path::new("/proc")
-                .join(platform.child.id().to_string())
-                .join("status"),
-        );
+        let (sampling, path) = (sampling.clone(), platform.status_path());
         std::thread::spawn(move || {
             let mut most = 0;
             while sampling.load(Ordering::Relaxed) {
@@ -457,7 +391,7 @@ fn main() {
         timings
     });
     let elapsed = started.elapsed();
-    let after = platform.status();
+    let after = Status::read(&platform.status_path());
     sampling.store(false, Ordering::Relaxed);
     let most_threads = sampler.join().unwrap();
     let client = Status::read(Path::new("/proc/self/status"));
@@ -479,7 +413,7 @@ fn main() {
         // Every stream is closed by now; give the platform a moment to notice.
         tokio::time::sleep(Duration::from_secs(2)).await;
     });
-    let settled = platform.status();
+    let settled = Status::read(&platform.status_path());
     let throttled = bench.throttled.load(Ordering::Relaxed);
 
     let turn_1: Vec<Duration> = timings.iter().map(|t| t.turn_1).collect();

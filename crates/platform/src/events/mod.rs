@@ -80,6 +80,7 @@ pub use store::{
     Awaiting, EVENT_LIMITS, PendingToolUse, ToolUseKind, is_self_hosted, pending_tool_uses,
     primary_thread_id,
 };
+pub(crate) use validate::define_outcome;
 pub use validate::{MAX_OUTCOME_ITERATIONS, MAX_RUBRIC_CHARS};
 
 /// The event, stream and thread routes.

@@ -184,7 +184,8 @@ fn blocks(field: &str, content: &[ContentBlock], allowed: Blocks) -> Result<()> 
     Ok(())
 }
 
-fn define_outcome(field: &str, outcome: &UserDefineOutcomeParams) -> Result<()> {
+/// Checks a `user.define_outcome` (sent as an event or as an initial event of a new session).
+pub(crate) fn define_outcome(field: &str, outcome: &UserDefineOutcomeParams) -> Result<()> {
     non_empty(&format!("{field}.description"), &outcome.description)?;
     let rubric = &outcome.rubric;
     known(

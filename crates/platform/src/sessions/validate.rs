@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use steward_core::agent::AgentUpdate;
 use steward_core::content::{ContentBlock, DocumentSource, ImageSource};
-use steward_core::event::{Rubric, UserDefineOutcomeParams, UserEvent, UserMessageParams};
+use steward_core::event::{UserEvent, UserMessageParams};
 use steward_core::resource::{
     Checkout, FileResourceCreate, GitHubRepositoryResourceCreate, MemoryStoreAccess,
     MemoryStoreResourceCreate, ResourceAdd, ResourceCreate, ResourceUpdate,
@@ -26,10 +26,6 @@ use crate::validate::{Validate, known, max_chars, max_items, non_empty};
 pub(super) const MAX_SYSTEM_CHARS: usize = 100_000;
 /// Longest memory-store `instructions`, in characters.
 pub(super) const MAX_INSTRUCTIONS_CHARS: usize = 4096;
-/// Longest text rubric of a `user.define_outcome`, in characters.
-pub(super) const MAX_RUBRIC_CHARS: usize = 262_144;
-/// Most evaluate-then-revise cycles an outcome may ask for.
-pub(super) const MAX_OUTCOME_ITERATIONS: u32 = 20;
 /// Longest mount path, in characters.
 pub(super) const MAX_MOUNT_PATH_CHARS: usize = 1024;
 
@@ -393,7 +389,7 @@ fn initial_events(events: &[UserEvent]) -> Result<()> {
         )?;
         match event {
             UserEvent::Message(message) => user_message(&field, message)?,
-            UserEvent::DefineOutcome(outcome) => define_outcome(&field, outcome)?,
+            UserEvent::DefineOutcome(outcome) => crate::events::define_outcome(&field, outcome)?,
             other => {
                 return Err(invalid(
                     &format!("{field}.type"),
@@ -449,38 +445,6 @@ fn user_message(field: &str, message: &UserMessageParams) -> Result<()> {
                     "a user message holds only `text`, `image`, `document` and `redacted` blocks",
                 ));
             }
-        }
-    }
-    Ok(())
-}
-
-fn define_outcome(field: &str, outcome: &UserDefineOutcomeParams) -> Result<()> {
-    non_empty(&format!("{field}.description"), &outcome.description)?;
-    let rubric = &outcome.rubric;
-    known(
-        &format!("{field}.rubric.type"),
-        rubric.is_unknown(),
-        rubric.type_name(),
-        Rubric::KNOWN_TYPES,
-    )?;
-    match rubric {
-        Rubric::Text(text) => {
-            non_empty(&format!("{field}.rubric.content"), &text.content)?;
-            max_chars(
-                &format!("{field}.rubric.content"),
-                &text.content,
-                MAX_RUBRIC_CHARS,
-            )?;
-        }
-        Rubric::File(file) => non_empty(&format!("{field}.rubric.file_id"), file.file_id.as_str())?,
-        Rubric::Unknown(_) => {}
-    }
-    if let Nullable::Value(iterations) = outcome.max_iterations {
-        if !(1..=MAX_OUTCOME_ITERATIONS).contains(&iterations) {
-            return Err(invalid(
-                &format!("{field}.max_iterations"),
-                format!("must be 1 to {MAX_OUTCOME_ITERATIONS}"),
-            ));
         }
     }
     Ok(())
