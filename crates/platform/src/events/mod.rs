@@ -80,8 +80,8 @@ pub use store::{
     Awaiting, EVENT_LIMITS, PendingToolUse, ToolUseKind, is_self_hosted, pending_tool_uses,
     primary_thread_id,
 };
-pub(crate) use validate::define_outcome;
 pub use validate::{MAX_OUTCOME_ITERATIONS, MAX_RUBRIC_CHARS};
+pub(crate) use validate::{define_outcome, user_message_content};
 
 /// The event, stream and thread routes.
 pub(crate) fn routes() -> Router<AppState> {

@@ -135,6 +135,13 @@ enum Blocks {
     ToolResult,
 }
 
+/// Checks the content of a `user.message` (sent as an event or as an initial event of a new
+/// session): at least one block, each a `text`, `image`, `document` or `redacted` block of a
+/// known source type.
+pub(crate) fn user_message_content(field: &str, content: &[ContentBlock]) -> Result<()> {
+    blocks(field, content, Blocks::Message)
+}
+
 fn blocks(field: &str, content: &[ContentBlock], allowed: Blocks) -> Result<()> {
     if allowed == Blocks::Message && content.is_empty() {
         return Err(invalid(

@@ -4,8 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use steward_core::agent::AgentUpdate;
-use steward_core::content::{ContentBlock, DocumentSource, ImageSource};
-use steward_core::event::{UserEvent, UserMessageParams};
+use steward_core::event::UserEvent;
 use steward_core::resource::{
     Checkout, FileResourceCreate, GitHubRepositoryResourceCreate, MemoryStoreAccess,
     MemoryStoreResourceCreate, ResourceAdd, ResourceCreate, ResourceUpdate,
@@ -388,7 +387,9 @@ fn initial_events(events: &[UserEvent]) -> Result<()> {
             UserEvent::KNOWN_TYPES,
         )?;
         match event {
-            UserEvent::Message(message) => user_message(&field, message)?,
+            UserEvent::Message(message) => {
+                crate::events::user_message_content(&field, &message.content)?;
+            }
             UserEvent::DefineOutcome(outcome) => crate::events::define_outcome(&field, outcome)?,
             other => {
                 return Err(invalid(
@@ -397,52 +398,6 @@ fn initial_events(events: &[UserEvent]) -> Result<()> {
                         "`{}` cannot be an initial event; only `user.message` and `user.define_outcome` can",
                         other.type_name()
                     ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn user_message(field: &str, message: &UserMessageParams) -> Result<()> {
-    if message.content.is_empty() {
-        return Err(invalid(
-            &format!("{field}.content"),
-            "must hold at least one block",
-        ));
-    }
-    for (i, block) in message.content.iter().enumerate() {
-        let field = format!("{field}.content[{i}]");
-        known(
-            &format!("{field}.type"),
-            block.is_unknown(),
-            block.type_name(),
-            ContentBlock::KNOWN_TYPES,
-        )?;
-        match block {
-            ContentBlock::Text(_) | ContentBlock::Redacted(_) => {}
-            ContentBlock::Image(image) => {
-                let source = &image.source;
-                known(
-                    &format!("{field}.source.type"),
-                    source.is_unknown(),
-                    source.type_name(),
-                    ImageSource::KNOWN_TYPES,
-                )?;
-            }
-            ContentBlock::Document(document) => {
-                let source = &document.source;
-                known(
-                    &format!("{field}.source.type"),
-                    source.is_unknown(),
-                    source.type_name(),
-                    DocumentSource::KNOWN_TYPES,
-                )?;
-            }
-            ContentBlock::SearchResult(_) | ContentBlock::Unknown(_) => {
-                return Err(invalid(
-                    &format!("{field}.type"),
-                    "a user message holds only `text`, `image`, `document` and `redacted` blocks",
                 ));
             }
         }
