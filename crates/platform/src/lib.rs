@@ -28,6 +28,7 @@ pub mod events;
 pub mod extract;
 pub mod ids;
 pub mod limits;
+pub mod listen;
 pub mod memory;
 pub mod metadata;
 pub mod migrations;

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -47,6 +46,7 @@ pub struct PlatformBuilder {
     api_key: Option<String>,
     body_limit: Option<usize>,
     rate_limit: Option<Option<crate::limits::RateLimit>>,
+    http2_max_streams: Option<u32>,
     engine: crate::engine::EngineOptions,
 }
 
@@ -85,6 +85,14 @@ impl PlatformBuilder {
         self
     }
 
+    /// Limit on concurrent HTTP/2 streams per connection (default
+    /// [`crate::listen::DEFAULT_HTTP2_MAX_STREAMS`]). A client that multiplexes its event
+    /// streams on one h2c connection can hold this many at once, requests included.
+    pub fn http2_max_streams(mut self, streams: u32) -> Self {
+        self.http2_max_streams = Some(streams);
+        self
+    }
+
     /// How the session engine runs sessions: the model provider (the offline test model when
     /// none is set) and the retry policy of model calls.
     pub fn engine(mut self, options: crate::engine::EngineOptions) -> Self {
@@ -115,6 +123,9 @@ impl PlatformBuilder {
             .rate_limit
             .unwrap_or(Some(crate::limits::DEFAULT_RATE_LIMIT));
         let engine = self.engine;
+        let http2_max_streams = self
+            .http2_max_streams
+            .unwrap_or(crate::listen::DEFAULT_HTTP2_MAX_STREAMS);
         let seed = self.api_key;
         let dir = data_dir.clone();
         let (db, api_key, vault_key) = tokio::task::spawn_blocking(move || {
@@ -142,6 +153,7 @@ impl PlatformBuilder {
             api_key,
             temp_dir,
             engine,
+            http2_max_streams,
         })
     }
 
@@ -181,6 +193,7 @@ pub struct Platform {
     api_key: String,
     temp_dir: Option<tempfile::TempDir>,
     engine: crate::engine::EngineOptions,
+    http2_max_streams: u32,
 }
 
 impl Platform {
@@ -222,21 +235,12 @@ impl Platform {
         // key commands next to a running server).
         crate::engine::spawn(self.state.clone(), &self.data_dir, self.engine.clone());
         let signal = self.state.shutdown.clone();
-        // TCP_NODELAY on every accepted connection: without it a small response on a reused
-        // keep-alive connection waits for the client's delayed ACK (Nagle), 40 ms on Linux.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::trace!(error = %e, "could not set TCP_NODELAY on a connection");
-            }
-        });
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { signal.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "server stopped with an error");
-            }
-        });
+        let task = tokio::spawn(crate::listen::serve(
+            listener,
+            router,
+            self.http2_max_streams,
+            signal,
+        ));
         tracing::info!(
             base_url = %format!("http://{local}"),
             data_dir = %self.data_dir.display(),

@@ -338,3 +338,93 @@ async fn the_key_file_survives_a_deleted_database_but_not_a_revoked_key() {
     let file = std::fs::read_to_string(dir.path().join("api_key")).unwrap();
     assert_eq!(file.trim(), third.api_key());
 }
+
+/// h2c (HTTP/2 with prior knowledge) is served on the same port as HTTP/1.1, with room for more
+/// concurrent streams on one connection than hyper's default of 200: a client holding 300 event
+/// streams on one connection still gets its other requests through, and shutdown still ends.
+#[tokio::test]
+async fn h2c_carries_hundreds_of_event_streams_on_one_connection() {
+    use futures::StreamExt;
+    use std::time::Duration;
+
+    let platform = TestPlatform::start().await;
+    let env = platform
+        .post("/v1/environments", json!({"name": "h2c"}))
+        .await
+        .ok();
+    let agent = platform
+        .post(
+            "/v1/agents",
+            json!({"name": "h2c", "model": "claude-sonnet-4-6"}),
+        )
+        .await
+        .ok();
+    let session = platform
+        .post(
+            "/v1/sessions",
+            json!({"agent": agent["id"], "environment_id": env["id"]}),
+        )
+        .await
+        .ok();
+    let session = session["id"].as_str().unwrap().to_owned();
+
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", platform.handle.api_key())
+            .parse()
+            .unwrap(),
+    );
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let stream_url = platform.url(&format!("/v1/sessions/{session}/events/stream"));
+    let opened = futures::future::join_all((0..300).map(|_| {
+        let request = h2.get(&stream_url).send();
+        async move { tokio::time::timeout(Duration::from_secs(30), request).await }
+    }))
+    .await;
+    let mut streams = Vec::new();
+    for response in opened {
+        let response = response.expect("a stream did not open").unwrap();
+        assert_eq!(response.version(), reqwest::Version::HTTP_2);
+        assert_eq!(response.status(), 200);
+        streams.push(response.bytes_stream());
+    }
+
+    // With every stream open, a request on the same connection is not queued behind them.
+    let sent = tokio::time::timeout(
+        Duration::from_secs(10),
+        h2.post(platform.url(&format!("/v1/sessions/{session}/events")))
+            .json(&json!({"events": [{"type": "user.message",
+                "content": [{"type": "text", "text": "over h2c"}]}]}))
+            .send(),
+    )
+    .await
+    .expect("a request behind 300 open streams was held up")
+    .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert_eq!(sent.version(), reqwest::Version::HTTP_2);
+
+    // The last stream opened sees the message.
+    let last = streams.last_mut().unwrap();
+    let mut seen = String::new();
+    while !seen.contains("over h2c") {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), last.next())
+            .await
+            .expect("the stream saw nothing")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+
+    // HTTP/1.1 clients (the official SDKs) are served beside it.
+    let listed = platform.get("/v1/agents").await;
+    assert_eq!(listed.ok()["data"].as_array().unwrap().len(), 1);
+
+    tokio::time::timeout(Duration::from_secs(20), platform.handle.shutdown())
+        .await
+        .expect("shutdown hung with h2c streams open");
+}
