@@ -48,11 +48,13 @@ use serde_json::{Value, json};
 use steward_core::SessionId;
 use steward_runtime::http::ResponseBody;
 use steward_runtime::runner::{Outcome, SessionRunner};
-use steward_runtime::{ApiRequest, ApiResponse, Client};
+use steward_runtime::{ApiRequest, ApiResponse, Client, HttpVersion};
 use steward_tools::{Registry, Tool, ToolContext, ToolError, ToolOutput};
 use tower::{Layer, Service};
 
 const CHILD_ENV: &str = "STEWARD_RUNNER_BENCH_CHILD";
+/// Set (to `http1` or `http2`) in the child process that measures the runner's memory.
+const MEMORY_CHILD_ENV: &str = "STEWARD_RUNNER_BENCH_MEMORY";
 const CALL_NOOP: &str = "Call noop with {}";
 const CALL_OTHER: &str = "Call other with {}";
 const SESSIONS: usize = 1000;
@@ -246,6 +248,81 @@ fn child_main() {
     rt.block_on(platform.shutdown());
 }
 
+/// Runs the memory child for `version` over `ids`: (RSS before, RSS after) in KiB.
+fn memory_child(platform: &PlatformProcess, version: &str, ids: &[String]) -> (u64, u64) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env(MEMORY_CHILD_ENV, version)
+        .env("STEWARD_BENCH_BASE_URL", &platform.base_url)
+        .env("STEWARD_BENCH_API_KEY", &platform.api_key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{}", ids.join(",")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "memory child failed: {}", out.status);
+    let line = String::from_utf8(out.stdout).unwrap();
+    let mut parts = line.split_whitespace().map(|v| v.parse::<u64>().unwrap());
+    (parts.next().unwrap(), parts.next().unwrap())
+}
+
+/// The memory child: one runner on a current-thread runtime drives every session given on stdin
+/// into a turn waiting on `other`; prints the RSS before and after, in KiB.
+fn memory_main(version: &str) {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    let ids: Vec<SessionId> = line
+        .trim()
+        .split(',')
+        .map(|id| SessionId::new(id.to_owned()))
+        .collect();
+    let version = match version {
+        "http2" => HttpVersion::Http2,
+        _ => HttpVersion::Http1,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .api_key(std::env::var("STEWARD_BENCH_API_KEY").unwrap())
+        .base_url(std::env::var("STEWARD_BENCH_BASE_URL").unwrap())
+        .http_version(version)
+        .build()
+        .unwrap();
+    let runner = SessionRunner::builder(client, Registry::new())
+        .answer_unknown_tools(false)
+        .build();
+    let rss_before = rss_kib();
+    let rss_after = rt.block_on(async {
+        // One consumer reads every turn's outcomes as they come (as the TypeScript side's
+        // `for await` loops do), so nothing waits unread in a channel.
+        let mut outcomes = futures::stream::select_all(
+            ids.iter()
+                .map(|id| runner.turn(id).message(CALL_OTHER).stream()),
+        );
+        let mut skipped = 0;
+        while skipped < ids.len() {
+            if let Outcome::ToolSkipped(_) = outcomes.next().await.unwrap().unwrap() {
+                skipped += 1;
+            }
+        }
+        let settle = tokio::time::sleep(Duration::from_millis(500));
+        tokio::pin!(settle);
+        loop {
+            tokio::select! {
+                () = &mut settle => break,
+                item = outcomes.next() => assert!(item.unwrap().is_ok()),
+            }
+        }
+        let rss_after = rss_kib();
+        drop(outcomes);
+        rss_after
+    });
+    println!("{rss_before} {rss_after}");
+}
+
 /// Plain HTTP to set things up.
 struct Setup {
     http: reqwest::Client,
@@ -422,6 +499,10 @@ fn main() {
         child_main();
         return;
     }
+    if let Some(version) = std::env::var_os(MEMORY_CHILD_ENV) {
+        memory_main(version.to_str().unwrap());
+        return;
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     let bench = std::env::args().any(|a| a == "--bench");
     let trips: usize = if !bench {
@@ -488,14 +569,6 @@ fn main() {
     let overheads = pass(false, false);
     let overheads_fresh = pass(true, false);
     let overheads_thread = pass(false, true);
-    let client = Client::builder()
-        .api_key(&platform.api_key)
-        .base_url(&platform.base_url)
-        .build()
-        .unwrap();
-    let runner = SessionRunner::builder(client, Registry::new())
-        .answer_unknown_tools(false)
-        .build();
     let report = |name: &str, o: &[Trip]| {
         let mut own: Vec<f64> = o.iter().map(|x| x.0 + x.2).collect();
         let mut raw: Vec<f64> = o.iter().map(|x| x.1 + x.2).collect();
@@ -577,49 +650,34 @@ fn main() {
         println!("  TypeScript SDK skipped: not installed in conformance/ts/node_modules");
     }
 
-    // --- Rust memory: one runner, `sessions` sessions waiting on `other`.
-    let ids: Vec<SessionId> = setup_rt.block_on(async {
-        let mut ids = Vec::new();
-        for _ in 0..sessions {
-            ids.push(SessionId::new(setup.session(&agent, &env).await));
-        }
-        ids
-    });
-    let rss_before = rss_kib();
-    let skipped = rt.block_on(async {
-        let mut streams = Vec::new();
-        for id in &ids {
-            streams.push(runner.turn(id).message(CALL_OTHER).stream());
-        }
-        let mut skipped = 0;
-        for s in &mut streams {
-            while let Some(o) = s.next().await {
-                if let Outcome::ToolSkipped(_) = o.unwrap() {
-                    skipped += 1;
-                    break;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let rss_after = rss_kib();
-        drop(streams);
-        (skipped, rss_after)
-    });
-    let (skipped, rss_after) = skipped;
-    assert_eq!(skipped, sessions);
+    // --- Rust memory: one runner, `sessions` sessions waiting on `other`, in a child process
+    // of its own for each HTTP version (a heap grown by one pass would hide the next one's).
     println!("\nmemory per idle session ({sessions} sessions waiting on another client's tool):");
-    println!(
-        "  steward SessionRunner      RSS {rss_before} KiB -> {rss_after} KiB: {:.1} KiB/session",
-        (rss_after.saturating_sub(rss_before)) as f64 / sessions as f64
-    );
+    let mut rust_per = Vec::new();
+    for (name, version) in [("HTTP/1.1", "http1"), ("h2c", "http2")] {
+        let ids: Vec<String> = setup_rt.block_on(async {
+            let mut ids = Vec::new();
+            for _ in 0..sessions {
+                ids.push(setup.session(&agent, &env).await);
+            }
+            ids
+        });
+        let (before, after) = memory_child(&platform, version, &ids);
+        let per = after.saturating_sub(before) as f64 / sessions as f64;
+        println!(
+            "  steward SessionRunner {name:<9}RSS {before} KiB -> {after} KiB: {per:.1} KiB/session"
+        );
+        rust_per.push(per);
+    }
     if let Some((b, a)) = ts_mem {
         let per = (a - b) / 1024.0 / sessions as f64;
         println!(
-            "  @anthropic-ai/sdk 1.10.0   RSS {:.0} KiB -> {:.0} KiB: {per:.1} KiB/session ({:.1}x \
-             steward)",
+            "  @anthropic-ai/sdk 1.10.0          RSS {:.0} KiB -> {:.0} KiB: {per:.1} KiB/session \
+             ({:.1}x steward over HTTP/1.1, {:.1}x over h2c)",
             b / 1024.0,
             a / 1024.0,
-            per / ((rss_after.saturating_sub(rss_before)) as f64 / sessions as f64)
+            per / rust_per[0],
+            per / rust_per[1]
         );
     }
 }

@@ -174,8 +174,26 @@ pub struct ClientBuilder {
     betas: Vec<String>,
     layers: Vec<LayerFn>,
     http_client: Option<reqwest::Client>,
+    http_version: HttpVersion,
     transport: Option<HttpService>,
     errors: Vec<String>,
+}
+
+/// Which HTTP version the built-in `reqwest` client speaks ([`ClientBuilder::http_version`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HttpVersion {
+    /// HTTP/1.1 only, as the official SDKs speak it: one connection per open event stream,
+    /// pooled connections for the rest. Works with any server, whatever its HTTP/2 limits.
+    #[default]
+    Http1,
+    /// HTTP/2 only, without negotiation: h2c (prior knowledge) on `http://`, h2 on `https://`.
+    /// Every request and event stream to one host shares one connection, which is what lets one
+    /// process hold thousands of idle sessions cheaply against `steward-platform` (which serves
+    /// h2c with a limit of 16,384 concurrent streams). Against a server with a lower limit on
+    /// concurrent streams, requests past it wait for a stream to end, and event streams do not
+    /// end: keep the number of open sessions under the server's limit.
+    Http2,
 }
 
 impl Default for ClientBuilder {
@@ -193,6 +211,7 @@ impl Default for ClientBuilder {
             betas: Vec::new(),
             layers: Vec::new(),
             http_client: None,
+            http_version: HttpVersion::default(),
             transport: None,
             errors: Vec::new(),
         }
@@ -212,6 +231,7 @@ impl fmt::Debug for ClientBuilder {
             .field("headers", &self.headers)
             .field("betas", &self.betas)
             .field("layers", &self.layers.len())
+            .field("http_version", &self.http_version)
             .finish_non_exhaustive()
     }
 }
@@ -348,6 +368,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The HTTP version of the built-in client (default [`HttpVersion::Http1`]). Ignored when
+    /// [`http_client`](Self::http_client) or [`transport`](Self::transport) is given.
+    pub fn http_version(mut self, version: HttpVersion) -> Self {
+        self.http_version = version;
+        self
+    }
+
     /// The `reqwest` client to send with (proxies, TLS roots, pools).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
@@ -396,7 +423,12 @@ impl ClientBuilder {
                 let client = match self.http_client {
                     Some(client) => client,
                     None => {
-                        let mut builder = reqwest::Client::builder();
+                        let mut builder = match self.http_version {
+                            HttpVersion::Http1 => reqwest::Client::builder().http1_only(),
+                            HttpVersion::Http2 => {
+                                reqwest::Client::builder().http2_prior_knowledge()
+                            }
+                        };
                         if let Some(timeout) = self.connect_timeout {
                             builder = builder.connect_timeout(timeout);
                         }

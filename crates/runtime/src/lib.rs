@@ -33,7 +33,7 @@ pub mod resources;
 pub mod runner;
 pub mod sse;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, HttpVersion};
 pub use error::{ApiErrorInfo, Error, Result, TimeoutScope};
 pub use http::rate_limit::{Budget, RateLimit};
 pub use http::retry::{RetryAction, RetryPolicy, should_retry};

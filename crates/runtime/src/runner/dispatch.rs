@@ -18,6 +18,7 @@
 //! event is handled once.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -28,7 +29,6 @@ use steward_core::event::{
 use steward_core::usage::{ModelUsage, SessionUsage};
 use steward_core::{EventId, Nullable, SessionId, SessionThreadId, Timestamp};
 use steward_tools::ToolContext;
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -37,7 +37,8 @@ use super::exec::{self, Answer, Executed, Execution, SendPolicy};
 use super::fold::{CallSpec, ConfirmInfo, Fold, History, call_spec};
 use super::ledger::{CallKey, CallState, LedgerEntry, StoredResult};
 use super::outcome::{
-    CallKind, Outcome, ResultOrigin, ToolCall, ToolCallRecord, TurnResult, TurnStop,
+    Boxed, CallKind, Outcome, OutcomeTx, ResultOrigin, ToolCall, ToolCallRecord, TurnResult,
+    TurnStop,
 };
 use super::policy::{Confirmation, ConfirmationRequest};
 use super::transcript::Transcript;
@@ -144,11 +145,13 @@ struct Call {
     thread: Option<SessionThreadId>,
     processed_at: Timestamp,
     phase: Phase,
-    cancel: CancellationToken,
+    /// A child of the drive's token, made when the call is decided or run (most calls a
+    /// runner sees are not its own and never need one).
+    cancel: Option<CancellationToken>,
 }
 
 impl Call {
-    fn new(spec: CallSpec, cancel: CancellationToken) -> Self {
+    fn new(spec: CallSpec) -> Self {
         Self {
             call: spec.call,
             execute: spec.execute,
@@ -156,7 +159,7 @@ impl Call {
             thread: spec.thread,
             processed_at: spec.processed_at,
             phase: Phase::Pending,
-            cancel,
+            cancel: None,
         }
     }
 }
@@ -196,20 +199,25 @@ impl Live {
     }
 }
 
-/// Recent IDs, bounded.
+/// Recent event IDs, bounded, kept as 128-bit fingerprints (two SipHash values under random
+/// keys): 32 bytes an ID in one allocation of each container instead of two strings. Two
+/// different IDs among the last [`RECENT_IDS`] collide with a probability of about 2^-114.
 #[derive(Default)]
 struct Recent {
-    order: VecDeque<String>,
-    set: HashSet<String>,
+    keys: (RandomState, RandomState),
+    order: VecDeque<u128>,
+    set: HashSet<u128>,
 }
 
 impl Recent {
     /// Inserts; `false` when it was there already.
     fn insert(&mut self, id: &str) -> bool {
-        if !self.set.insert(id.to_owned()) {
+        let print =
+            (u128::from(self.keys.0.hash_one(id)) << 64) | u128::from(self.keys.1.hash_one(id));
+        if !self.set.insert(print) {
             return false;
         }
-        self.order.push_back(id.to_owned());
+        self.order.push_back(print);
         if self.order.len() > RECENT_IDS {
             if let Some(old) = self.order.pop_front() {
                 self.set.remove(&old);
@@ -236,7 +244,7 @@ pub(super) async fn drive(
     session: SessionId,
     input: Vec<UserEvent>,
     transcript: Option<Transcript>,
-    tx: mpsc::Sender<Result<Outcome, RunnerError>>,
+    tx: OutcomeTx,
     guard: ActiveGuard,
 ) {
     let span = tracing::info_span!("session_runner", session_id = %session);
@@ -257,14 +265,18 @@ pub(super) async fn drive(
         .memos()
         .put(session, fold, shared.options.remembered_sessions);
     drop(guard);
+    if let Some(last) = last_outcome(outcome) {
+        let _ = tx.send(last).await;
+    }
+}
+
+/// The last item of a drive's channel (none when its consumer is gone). A function of its own so
+/// that the drive's future does not keep the turn result alive (and sized in) while it sends.
+fn last_outcome(outcome: Result<TurnResult, Halt>) -> Option<Boxed> {
     match outcome {
-        Ok(result) => {
-            let _ = tx.send(Ok(Outcome::Finished(Box::new(result)))).await;
-        }
-        Err(Halt::Error(error)) => {
-            let _ = tx.send(Err(error)).await;
-        }
-        Err(Halt::Gone) => {}
+        Ok(result) => Some(Box::new(Ok(Outcome::Finished(Box::new(result))))),
+        Err(Halt::Error(error)) => Some(Box::new(Err(error))),
+        Err(Halt::Gone) => None,
     }
 }
 
@@ -272,12 +284,14 @@ struct Driver {
     shared: Arc<Shared>,
     session: SessionId,
     transcript: Option<Transcript>,
-    tx: mpsc::Sender<Result<Outcome, RunnerError>>,
+    tx: OutcomeTx,
     tasks: JoinSet<Done>,
     /// Parent of every call's token: cancelled when the drive ends.
     cancel: CancellationToken,
 
-    calls: HashMap<EventId, Call>,
+    /// Boxed: a map allocates room for a few entries at once, and a call is a few hundred
+    /// bytes.
+    calls: HashMap<EventId, Box<Call>>,
     /// Calls to look at, in the order they were seen.
     ready: VecDeque<EventId>,
     /// Tool uses answered in the history or on the stream.
@@ -306,7 +320,8 @@ struct Driver {
     messages: Vec<String>,
     records: Vec<ToolCallRecord>,
     errors: Vec<steward_core::event::SessionErrorObject>,
-    usage: Option<SessionUsage>,
+    /// Boxed, as the fold's: usage is 176 bytes, and every idle session holds a driver.
+    usage: Option<Box<SessionUsage>>,
     turn_usage: ModelUsage,
     idle_deadline: Option<Instant>,
 }
@@ -316,7 +331,7 @@ impl Driver {
         shared: Arc<Shared>,
         session: SessionId,
         transcript: Option<Transcript>,
-        tx: mpsc::Sender<Result<Outcome, RunnerError>>,
+        tx: OutcomeTx,
         fold: Option<Fold>,
     ) -> Self {
         let resumed = fold.is_some();
@@ -381,9 +396,20 @@ impl Driver {
         }
     }
 
-    async fn run(&mut self, input: Vec<UserEvent>) -> Result<TurnResult, Halt> {
-        let client = self.shared.client.clone();
-        let options = self.shared.options.clone();
+    /// Steps 1 to 3 of a drive: opens the stream, reads the history, sends the input. `Err`
+    /// of the inner result when the turn ended before it began (session gone, budget spent).
+    ///
+    /// [`run`](Self::run) lets at most
+    /// [`RunnerOptions::max_starting_turns`](super::RunnerOptions) drives of the runner in
+    /// here at once: a burst of thousands of turns does not put thousands of start-up
+    /// requests in flight together (and, over HTTP/1.1, leave a pooled connection behind
+    /// for each).
+    async fn start(
+        &mut self,
+        input: Vec<UserEvent>,
+    ) -> Result<Result<Box<Live>, TurnResult>, Halt> {
+        let shared = self.shared.clone();
+        let (client, options) = (&shared.client, &shared.options);
 
         // 1. The stream first, so nothing processed from now on is missed.
         let params = StreamParams {
@@ -401,7 +427,7 @@ impl Driver {
         if let Some(idle) = options.stream_idle_timeout {
             stream = stream.idle_timeout(idle);
         }
-        let mut live = Live::Plain(stream);
+        let live = Box::new(Live::Plain(stream));
 
         // 2. The history.
         let history_params = EventListParams {
@@ -420,7 +446,7 @@ impl Driver {
             let event = event?;
             if let Some(stop) = self.accept(event).await? {
                 // The session is gone (terminated or deleted): nothing to do.
-                return Ok(self.finish(stop).await);
+                return Ok(Err(self.finish(stop).await));
             }
         }
         drop(history);
@@ -428,14 +454,14 @@ impl Driver {
         if let Some(budget) = options.token_budget {
             let session = client.sessions().retrieve(&self.session).await?;
             let used = total_tokens(&session.usage);
-            self.usage = Some(session.usage);
+            self.usage = Some(Box::new(session.usage));
             if used >= budget {
-                return Ok(self
+                return Ok(Err(self
                     .finish(TurnStop::TokenBudget {
                         limit: budget,
                         used,
                     })
-                    .await);
+                    .await));
             }
         }
 
@@ -457,25 +483,48 @@ impl Driver {
             self.sent = true;
         }
 
+        Ok(Ok(live))
+    }
+
+    async fn run(&mut self, input: Vec<UserEvent>) -> Result<TurnResult, Halt> {
+        // Every step that holds a request or a large state is boxed, so the drive's own future
+        // (alive, and allocated, for as long as the session is driven) is no bigger than its idle
+        // state: an idle session costs its waiting state, not the size of its largest step.
+        // The slot is taken before the start-up future is allocated: turns waiting for one
+        // hold a semaphore waiter, not a start-up's requests.
+        let starting = self.shared.starting.clone();
+        let permit = starting.acquire().await;
+        let started = Box::pin(self.start(input)).await;
+        drop(permit);
+        let live = match started? {
+            Ok(live) => live,
+            Err(ended) => return Ok(ended),
+        };
+
         // 4. Pending calls, then live events.
-        if let Some(stop) = self.dispatch_ready().await? {
-            return self.stop_by_runner(stop).await;
+        if let Some(stop) = Box::pin(self.dispatch_ready()).await? {
+            return Box::pin(self.stop_by_runner(stop)).await;
         }
         if !self.sent
             && self.tasks.is_empty()
             && !self.calls.values().any(|c| c.phase.is_outstanding())
         {
             match &self.fold.history {
-                History::Empty => return Ok(self.finish(TurnStop::Idle).await),
+                History::Empty => return Ok(Box::pin(self.finish(TurnStop::Idle)).await),
                 History::Ended(idle) => {
                     let stop = TurnStop::from_idle(&idle.stop_reason, idle.stop_details.as_ref());
-                    return Ok(self.finish(stop).await);
+                    return Ok(Box::pin(self.finish(stop)).await);
                 }
                 History::Busy => {}
             }
         }
         self.arm_idle(true);
+        Box::pin(self.follow(live)).await
+    }
 
+    /// Step 5, live events until the turn ends: the state an idle session waits in, kept apart
+    /// from the steps before it so that its future holds only what waiting needs.
+    async fn follow(&mut self, mut live: Box<Live>) -> Result<TurnResult, Halt> {
         loop {
             let idle = self.idle_deadline;
             let event = tokio::select! {
@@ -493,52 +542,68 @@ impl Driver {
                 () = sleep_until(idle) => Event::IdleExpired,
             };
             let was_live = matches!(event, Event::Live(LiveItem::Event(_)));
-            let stop = match event {
-                Event::ConsumerGone => return Err(Halt::Gone),
-                Event::IdleExpired => options
-                    .max_idle
-                    .map(|after| TurnStop::IdleTimeout { after }),
-                Event::Task(done) => self.on_done(done).await?,
-                Event::Live(LiveItem::Event(event)) => self.accept(*event).await?,
-                Event::Live(LiveItem::Lost(error)) => {
-                    if let Some(error) = error {
-                        if exec::is_final(&error) || matches!(error, Error::Decode { .. }) {
-                            return Err(error.into());
-                        }
-                        tracing::debug!(%error, "event stream lost, resuming");
-                    } else {
-                        tracing::debug!("event stream closed, resuming");
-                    }
-                    let mut resilient = ResilientOptions::default().start(self.fold.cursor.start());
-                    if options.text_deltas {
-                        resilient = resilient.event_deltas(vec![DeltaType::AgentMessage]);
-                    }
-                    if let Some(idle) = options.stream_idle_timeout {
-                        resilient = resilient.idle_timeout(idle);
-                    }
-                    live = Live::Resilient(Box::new(
-                        client
-                            .sessions()
-                            .events()
-                            .stream_resilient(&self.session, resilient),
-                    ));
-                    None
-                }
-                Event::Live(LiveItem::Failed(error)) => return Err(error.into()),
-                Event::Live(LiveItem::Ended) => Some(TurnStop::Deleted),
-            };
-            if let Some(stop) = stop {
-                return match stop {
-                    TurnStop::StepLimit { .. } | TurnStop::TokenBudget { .. } => {
-                        self.stop_by_runner(stop).await
-                    }
-                    stop => Ok(self.finish(stop).await),
-                };
+            if let Some(stop) = Box::pin(self.on_event(event, &mut live)).await? {
+                return Box::pin(self.end(stop)).await;
             }
-            if let Some(stop) = self.dispatch_ready().await? {
-                return self.stop_by_runner(stop).await;
+            if let Some(stop) = Box::pin(self.dispatch_ready()).await? {
+                return Box::pin(self.stop_by_runner(stop)).await;
             }
             self.arm_idle(was_live);
+        }
+    }
+
+    /// Acts on one thing [`follow`](Self::follow) waited for; a stop when the turn is over.
+    async fn on_event(
+        &mut self,
+        event: Event,
+        live: &mut Box<Live>,
+    ) -> Result<Option<TurnStop>, Halt> {
+        let shared = self.shared.clone();
+        let options = &shared.options;
+        Ok(match event {
+            Event::ConsumerGone => return Err(Halt::Gone),
+            Event::IdleExpired => options
+                .max_idle
+                .map(|after| TurnStop::IdleTimeout { after }),
+            Event::Task(done) => self.on_done(done).await?,
+            Event::Live(LiveItem::Event(event)) => self.accept(*event).await?,
+            Event::Live(LiveItem::Lost(error)) => {
+                if let Some(error) = error {
+                    if exec::is_final(&error) || matches!(error, Error::Decode { .. }) {
+                        return Err(error.into());
+                    }
+                    tracing::debug!(%error, "event stream lost, resuming");
+                } else {
+                    tracing::debug!("event stream closed, resuming");
+                }
+                let mut resilient = ResilientOptions::default().start(self.fold.cursor.start());
+                if options.text_deltas {
+                    resilient = resilient.event_deltas(vec![DeltaType::AgentMessage]);
+                }
+                if let Some(idle) = options.stream_idle_timeout {
+                    resilient = resilient.idle_timeout(idle);
+                }
+                **live = Live::Resilient(Box::new(
+                    shared
+                        .client
+                        .sessions()
+                        .events()
+                        .stream_resilient(&self.session, resilient),
+                ));
+                None
+            }
+            Event::Live(LiveItem::Failed(error)) => return Err(error.into()),
+            Event::Live(LiveItem::Ended) => Some(TurnStop::Deleted),
+        })
+    }
+
+    /// Ends the turn on `stop`: with an interrupt first when the runner itself stops it.
+    async fn end(&mut self, stop: TurnStop) -> Result<TurnResult, Halt> {
+        match stop {
+            TurnStop::StepLimit { .. } | TurnStop::TokenBudget { .. } => {
+                self.stop_by_runner(stop).await
+            }
+            stop => Ok(self.finish(stop).await),
         }
     }
 
@@ -556,7 +621,10 @@ impl Driver {
     }
 
     async fn emit(&self, outcome: Outcome) -> Result<(), Halt> {
-        self.tx.send(Ok(outcome)).await.map_err(|_| Halt::Gone)
+        self.tx
+            .send(Box::new(Ok(outcome)))
+            .await
+            .map_err(|_| Halt::Gone)
     }
 
     /// De-duplicates, records and observes one event (history or live).
@@ -651,7 +719,7 @@ impl Driver {
                 }
             }
             SessionEvent::SessionUsage(usage) => {
-                self.usage = Some(usage.usage.clone());
+                self.usage = Some(Box::new(usage.usage.clone()));
                 if self.live {
                     self.emit(Outcome::Usage(usage.usage)).await?;
                     return Ok(self.over_budget());
@@ -718,7 +786,7 @@ impl Driver {
         if self.calls.contains_key(&id) {
             return;
         }
-        let mut call = Call::new(spec, self.cancel.child_token());
+        let mut call = Box::new(Call::new(spec));
         if self.answered.contains(&id)
             || call
                 .thread
@@ -762,7 +830,11 @@ impl Driver {
             match call.phase {
                 Phase::Pending | Phase::Deciding => call.phase = Phase::Cancelled,
                 // The task sees the token and reports `Cancelled`.
-                Phase::Running => call.cancel.cancel(),
+                Phase::Running => {
+                    if let Some(cancel) = &call.cancel {
+                        cancel.cancel();
+                    }
+                }
                 // A computed result is still delivered.
                 Phase::Sending | Phase::Unsent | Phase::Done | Phase::Cancelled => {}
             }
@@ -828,7 +900,8 @@ impl Driver {
     }
 
     fn spawn_decision(&mut self, id: &EventId) {
-        let Some(call) = self.calls.get(id) else {
+        let send = self.send_policy();
+        let Some(call) = self.calls.get_mut(id) else {
             return;
         };
         let Some(info) = &call.confirm else {
@@ -847,8 +920,10 @@ impl Driver {
         let policy = self.shared.policy.clone();
         let client = self.shared.client.clone();
         let session = self.session.clone();
-        let send = self.send_policy();
-        let cancel = call.cancel.clone();
+        let cancel = call
+            .cancel
+            .get_or_insert_with(|| self.cancel.child_token())
+            .clone();
         self.tasks.spawn(async move {
             let tool_use_id = request.tool_use_id.clone();
             let decision = tokio::select! {
@@ -949,8 +1024,11 @@ impl Driver {
             return Ok(None);
         };
         call.phase = Phase::Running;
-        let mut ctx =
-            ToolContext::new(self.session.clone(), id.clone()).with_cancel(call.cancel.clone());
+        let cancel = call
+            .cancel
+            .get_or_insert_with(|| self.cancel.child_token())
+            .clone();
+        let mut ctx = ToolContext::new(self.session.clone(), id.clone()).with_cancel(cancel);
         ctx.user = self.shared.user.clone();
         let execution = Execution {
             tool,
@@ -1199,7 +1277,7 @@ impl Driver {
             messages: std::mem::take(&mut self.messages),
             tool_calls: std::mem::take(&mut self.records),
             errors: std::mem::take(&mut self.errors),
-            usage: self.usage.take(),
+            usage: self.usage.take().map(|usage| *usage),
             turn_usage: std::mem::take(&mut self.turn_usage),
         }
     }
@@ -1219,10 +1297,15 @@ fn add_usage(sum: &mut ModelUsage, request: &ModelUsage) {
     sum.cache_read_input_tokens += request.cache_read_input_tokens;
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
+/// Waits until `deadline`, or forever without one. The timer is boxed and made only when there
+/// is a deadline: a session waiting without one carries no timer in its future.
+fn sleep_until(deadline: Option<Instant>) -> impl Future<Output = ()> {
+    let sleep = deadline.map(|deadline| Box::pin(tokio::time::sleep_until(deadline)));
+    async move {
+        match sleep {
+            Some(sleep) => sleep.await,
+            None => std::future::pending().await,
+        }
     }
 }
 
@@ -1230,4 +1313,20 @@ impl Drop for Driver {
     fn drop(&mut self) {
         self.cancel.cancel();
     }
+}
+/// Sizes of a fresh driver's `run` and `follow` futures, for the size test.
+#[cfg(test)]
+pub(super) fn future_sizes(shared: Arc<Shared>, tx: OutcomeTx) -> (usize, usize) {
+    let session = SessionId::new("sesn_size".to_owned());
+    let mut driver = Driver::new(shared, session, None, tx, None);
+    let run = std::mem::size_of_val(&driver.run(Vec::new()));
+    let stream = driver
+        .shared
+        .client
+        .sessions()
+        .events()
+        .stream_resilient(&driver.session, ResilientOptions::default());
+    let live = Box::new(Live::Resilient(Box::new(stream)));
+    let follow = std::mem::size_of_val(&driver.follow(live));
+    (run, follow)
 }

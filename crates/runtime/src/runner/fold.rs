@@ -203,7 +203,8 @@ pub(super) struct Fold {
     pub(super) open: Vec<OpenCall>,
     pub(super) terminated_threads: HashSet<SessionThreadId>,
     /// The last `session.usage`.
-    pub(super) usage: Option<SessionUsage>,
+    /// Boxed: 176 bytes that most folds of idle sessions would carry inline.
+    pub(super) usage: Option<Box<SessionUsage>>,
     /// IDs of events folded while `processed_at` was null (client echoes), newest last.
     echoes: VecDeque<String>,
     /// The session was terminated or deleted: nothing to keep.
@@ -243,6 +244,9 @@ impl Fold {
                     .iter()
                     .any(|c| c.spec.call.tool_use_id == spec.call.tool_use_id);
                 if !dead_thread && !known {
+                    // Room for one more only: a call is a few hundred bytes, and a `Vec`'s
+                    // first allocation is room for four.
+                    self.open.reserve_exact(1);
                     self.open.push(OpenCall {
                         spec,
                         allowed: false,
@@ -277,7 +281,7 @@ impl Fold {
                 self.open.clear();
                 self.gone = true;
             }
-            SessionEvent::SessionUsage(usage) => self.usage = Some(usage.usage.clone()),
+            SessionEvent::SessionUsage(usage) => self.usage = Some(Box::new(usage.usage.clone())),
             _ => {}
         }
     }

@@ -151,6 +151,12 @@ pub struct RunnerOptions {
     /// many, the session driven longest ago is forgotten (its next drive reads the whole
     /// history, as the first one did). `0` turns this off. Default 10 000.
     pub remembered_sessions: usize,
+    /// How many turns of the runner may be starting at once (opening the event stream, reading
+    /// the history, sending the input); the others wait for a slot before their first request.
+    /// A burst of thousands of turns then keeps this many start-up requests in flight instead
+    /// of thousands (the memory they hold and, over HTTP/1.1, the pooled connections they leave
+    /// behind). Default 64; at least 1.
+    pub max_starting_turns: usize,
 }
 
 impl Default for RunnerOptions {
@@ -171,6 +177,7 @@ impl Default for RunnerOptions {
             text_deltas: false,
             history_page_limit: 1000,
             remembered_sessions: 10_000,
+            max_starting_turns: 64,
         }
     }
 }
@@ -201,6 +208,8 @@ pub(crate) struct Shared {
     pub(crate) ledger: Arc<dyn Ledger>,
     pub(crate) policy: Arc<dyn ConfirmationPolicy>,
     pub(crate) permits: Arc<Semaphore>,
+    /// Slots for turns that are starting ([`RunnerOptions::max_starting_turns`]).
+    pub(crate) starting: Arc<Semaphore>,
     pub(crate) user: Option<UserId>,
     active: Mutex<HashSet<SessionId>>,
     /// What the last drive of each session learned of its history.
@@ -356,7 +365,7 @@ impl TurnBuilder {
             .insert(self.session.clone());
         if !fresh {
             // Capacity is 64 and the channel is new: this cannot fail.
-            let _ = tx.try_send(Err(RunnerError::Busy(self.session)));
+            let _ = tx.try_send(Box::new(Err(RunnerError::Busy(self.session))));
             return TurnStream { rx, done: false };
         }
         let guard = ActiveGuard {
@@ -462,6 +471,12 @@ impl SessionRunnerBuilder {
         self
     }
 
+    /// [`RunnerOptions::max_starting_turns`] (at least 1).
+    pub fn max_starting_turns(mut self, n: usize) -> Self {
+        self.options.max_starting_turns = n.max(1);
+        self
+    }
+
     /// [`RunnerOptions::text_deltas`].
     pub fn text_deltas(mut self, on: bool) -> Self {
         self.options.text_deltas = on;
@@ -496,6 +511,7 @@ impl SessionRunnerBuilder {
     /// Builds the runner.
     pub fn build(self) -> SessionRunner {
         let permits = Arc::new(Semaphore::new(self.options.max_concurrent_tools.max(1)));
+        let starting = Arc::new(Semaphore::new(self.options.max_starting_turns.max(1)));
         SessionRunner {
             shared: Arc::new(Shared {
                 client: self.client,
@@ -504,10 +520,47 @@ impl SessionRunnerBuilder {
                 ledger: self.ledger.unwrap_or_else(|| Arc::new(MemoryLedger::new())),
                 policy: self.policy.unwrap_or_else(|| Arc::new(DenyAll)),
                 permits,
+                starting,
                 user: self.user,
                 active: Mutex::new(HashSet::new()),
                 memos: Mutex::new(fold::Memos::default()),
             }),
         }
+    }
+}
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// What an idle session costs the runner is mostly the futures it waits in; these bounds
+    /// keep a change from quietly putting a request or a turn result back into them (each was
+    /// 2.6 KiB and more before the start-up, the follow loop and the tail were split apart).
+    #[test]
+    fn an_idle_drive_holds_small_futures() {
+        let client = Client::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        let runner = SessionRunner::builder(client, Registry::new()).build();
+        let (tx, _rx) = mpsc::channel(1);
+        let session = SessionId::new("sesn_size".to_owned());
+        let guard = ActiveGuard {
+            shared: runner.shared.clone(),
+            session: session.clone(),
+        };
+        let drive = dispatch::drive(
+            runner.shared.clone(),
+            session,
+            vec![],
+            None,
+            tx.clone(),
+            guard,
+        );
+        let size = std::mem::size_of_val(&drive);
+        assert!(size <= 1_400, "the drive future is {size} bytes");
+        let (run, follow) = dispatch::future_sizes(runner.shared, tx);
+        assert!(run <= 320, "the run future is {run} bytes");
+        assert!(follow <= 320, "the follow future is {follow} bytes");
     }
 }

@@ -131,6 +131,11 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
                     this.truncated = this.parser.finish();
                 }
                 Poll::Pending => {
+                    // Nothing is pending while the stream waits: give the queue's room back (an
+                    // idle session's stream would otherwise keep it for good).
+                    if this.pending.capacity() > 0 {
+                        this.pending = VecDeque::new();
+                    }
                     let Some(idle) = this.idle else {
                         return Poll::Pending;
                     };

@@ -1581,6 +1581,59 @@ async fn platform_custom_tool_round_trip() {
     insta::assert_snapshot!("platform_custom_tool_round_trip", transcript.render());
 }
 
+/// One runner over one h2c connection drives more sessions at once than hyper's default limit
+/// of 200 concurrent streams per connection: every turn's stream stays open while the others
+/// start, every tool runs once and every turn ends.
+#[tokio::test]
+async fn platform_many_sessions_over_h2c() {
+    const SESSIONS: usize = 240;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let tools = registry([tool("get_weather", move |_input, _ctx| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async move { Ok(ToolOutput::text("Sun")) }
+    })]);
+    let p = platform_session(&tools).await;
+    let client = Client::builder()
+        .api_key(p._handle.api_key())
+        .base_url(p._handle.base_url())
+        .http_version(steward_runtime::HttpVersion::Http2)
+        .build()
+        .unwrap();
+    let first = client.sessions().retrieve(&p.session).await.unwrap();
+    let mut sessions = vec![p.session.clone()];
+    for _ in 1..SESSIONS {
+        let create = steward_core::session::SessionCreate::new(
+            first.agent.id.clone(),
+            first.environment_id.clone(),
+        );
+        sessions.push(client.sessions().create(&create).await.unwrap().id);
+    }
+    let runner = SessionRunner::builder(client, tools).build();
+    // Every turn is started before any is awaited: all their streams are open together.
+    let turns: Vec<_> = sessions
+        .iter()
+        .map(|id| {
+            runner
+                .turn(id)
+                .message(r#"get_weather {"city":"Porto"}"#)
+                .stream()
+        })
+        .collect();
+    let results = tokio::time::timeout(
+        Duration::from_secs(120),
+        futures::future::join_all(turns.into_iter().map(|turn| turn.result())),
+    )
+    .await
+    .expect("the turns did not end");
+    for result in results {
+        let result = result.unwrap();
+        assert_eq!(result.stop, TurnStop::EndTurn);
+        assert!(result.tool_calls[0].posted);
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), SESSIONS);
+}
+
 #[tokio::test]
 async fn platform_two_concurrent_tools() {
     // Both wait for each other (so they must overlap), then `get_weather` answers first.
