@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use steward_platform::{Platform, PlatformHandle};
-use steward_runtime::{Client, ClientBuilder};
+use steward_runtime::{Client, ClientBuilder, HttpVersion};
 
 use crate::env::{self, Lookup};
 use crate::output::Printer;
@@ -63,9 +63,11 @@ impl Backend {
             dir.display(),
             env::ANTHROPIC_API_KEY
         ));
+        // The platform serves h2c: one connection carries every request and event stream.
         let client = Client::builder()
             .api_key(handle.api_key())
             .base_url(handle.base_url())
+            .http_version(HttpVersion::Http2)
             .build()
             .context("failed to configure the client of the embedded platform")?;
         Ok(Self {

@@ -21,24 +21,23 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{SinkExt as _, StreamExt};
 use steward_core::event::{
     DeltaType, EventListParams, EventOrder, SendEvents, SessionEvent, StreamParams,
     ToolConfirmationResult, UserEvent,
 };
 use steward_core::usage::{ModelUsage, SessionUsage};
-use steward_core::{EventId, Nullable, SessionId, SessionThreadId, Timestamp};
+use steward_core::{EventId, Nullable, SessionId, SessionThreadId};
 use steward_tools::ToolContext;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::exec::{self, Answer, Executed, Execution, SendPolicy};
-use super::fold::{CallSpec, ConfirmInfo, Fold, History, call_spec};
+use super::fold::{CallSpec, Fold, History};
 use super::ledger::{CallKey, CallState, LedgerEntry, StoredResult};
 use super::outcome::{
-    Boxed, CallKind, Outcome, OutcomeTx, ResultOrigin, ToolCall, ToolCallRecord, TurnResult,
-    TurnStop,
+    Boxed, CallKind, Outcome, OutcomeTx, ResultOrigin, ToolCallRecord, TurnResult, TurnStop,
 };
 use super::policy::{Confirmation, ConfirmationRequest};
 use super::transcript::Transcript;
@@ -134,16 +133,10 @@ impl Phase {
     }
 }
 
-/// A tool use the runner acts on.
+/// A tool use the runner acts on: the call as the event describes it (shared with the fold),
+/// and where the runner is with it. Reads as its [`CallSpec`].
 struct Call {
-    call: ToolCall,
-    /// Whether the runner runs the tool (custom tools; toolset tools on self-hosted
-    /// environments).
-    execute: bool,
-    /// Set when the call waits for a confirmation.
-    confirm: Option<ConfirmInfo>,
-    thread: Option<SessionThreadId>,
-    processed_at: Timestamp,
+    spec: Arc<CallSpec>,
     phase: Phase,
     /// A child of the drive's token, made when the call is decided or run (most calls a
     /// runner sees are not its own and never need one).
@@ -151,16 +144,20 @@ struct Call {
 }
 
 impl Call {
-    fn new(spec: CallSpec) -> Self {
+    fn new(spec: Arc<CallSpec>) -> Self {
         Self {
-            call: spec.call,
-            execute: spec.execute,
-            confirm: spec.confirm,
-            thread: spec.thread,
-            processed_at: spec.processed_at,
+            spec,
             phase: Phase::Pending,
             cancel: None,
         }
+    }
+}
+
+impl std::ops::Deref for Call {
+    type Target = CallSpec;
+
+    fn deref(&self) -> &CallSpec {
+        &self.spec
     }
 }
 
@@ -238,13 +235,15 @@ pub(super) fn total_tokens(usage: &SessionUsage) -> u64 {
         + cache_creation
 }
 
-/// Drives one session until its turn ends; reports through `tx`.
+/// Drives one session until its turn ends; reports through `tx`. `stop` is the drive's token:
+/// cancelled by the consumer dropping its stream, and by the drive when it ends.
 pub(super) async fn drive(
     shared: Arc<Shared>,
     session: SessionId,
     input: Vec<UserEvent>,
     transcript: Option<Transcript>,
     tx: OutcomeTx,
+    stop: CancellationToken,
     guard: ActiveGuard,
 ) {
     let span = tracing::info_span!("session_runner", session_id = %session);
@@ -253,19 +252,20 @@ pub(super) async fn drive(
         shared.clone(),
         session.clone(),
         transcript,
-        tx.clone(),
+        (tx, stop),
         fold,
     );
     let outcome = tracing::Instrument::instrument(driver.run(input), span).await;
     // The fold depends on the events accepted only, so it is valid however the drive ended.
     let fold = std::mem::take(&mut driver.fold);
+    let tx = driver.tx.take();
     // Whatever is still running is aborted when the driver (and its JoinSet) drops.
     drop(driver);
     shared
         .memos()
         .put(session, fold, shared.options.remembered_sessions);
     drop(guard);
-    if let Some(last) = last_outcome(outcome) {
+    if let (Some(last), Some(mut tx)) = (last_outcome(outcome), tx) {
         let _ = tx.send(last).await;
     }
 }
@@ -284,14 +284,13 @@ struct Driver {
     shared: Arc<Shared>,
     session: SessionId,
     transcript: Option<Transcript>,
-    tx: OutcomeTx,
+    /// Taken by [`drive`] for the last outcome.
+    tx: Option<OutcomeTx>,
     tasks: JoinSet<Done>,
-    /// Parent of every call's token: cancelled when the drive ends.
+    /// Parent of every call's token: cancelled when the drive ends or its consumer goes.
     cancel: CancellationToken,
 
-    /// Boxed: a map allocates room for a few entries at once, and a call is a few hundred
-    /// bytes.
-    calls: HashMap<EventId, Box<Call>>,
+    calls: HashMap<EventId, Call>,
     /// Calls to look at, in the order they were seen.
     ready: VecDeque<EventId>,
     /// Tool uses answered in the history or on the stream.
@@ -331,7 +330,7 @@ impl Driver {
         shared: Arc<Shared>,
         session: SessionId,
         transcript: Option<Transcript>,
-        tx: OutcomeTx,
+        (tx, cancel): (OutcomeTx, CancellationToken),
         fold: Option<Fold>,
     ) -> Self {
         let resumed = fold.is_some();
@@ -339,9 +338,9 @@ impl Driver {
             shared,
             session,
             transcript,
-            tx,
+            tx: Some(tx),
             tasks: JoinSet::new(),
-            cancel: CancellationToken::new(),
+            cancel,
             calls: HashMap::new(),
             ready: VecDeque::new(),
             answered: HashSet::new(),
@@ -529,7 +528,7 @@ impl Driver {
             let idle = self.idle_deadline;
             let event = tokio::select! {
                 biased;
-                () = self.tx.closed() => Event::ConsumerGone,
+                () = self.cancel.cancelled() => Event::ConsumerGone,
                 Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => match done {
                     Ok(done) => Event::Task(done),
                     // Tasks are only aborted when the driver drops; a panic is caught inside.
@@ -620,11 +619,11 @@ impl Driver {
         }
     }
 
-    async fn emit(&self, outcome: Outcome) -> Result<(), Halt> {
-        self.tx
-            .send(Box::new(Ok(outcome)))
-            .await
-            .map_err(|_| Halt::Gone)
+    async fn emit(&mut self, outcome: Outcome) -> Result<(), Halt> {
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(Halt::Gone);
+        };
+        tx.send(Box::new(Ok(outcome))).await.map_err(|_| Halt::Gone)
     }
 
     /// De-duplicates, records and observes one event (history or live).
@@ -634,7 +633,7 @@ impl Driver {
                 return Ok(None);
             }
         }
-        self.fold.observe(&event, self.shared.options.self_hosted);
+        let spec = self.fold.observe(&event, self.shared.options.self_hosted);
         if let Some(transcript) = &self.transcript {
             if !event.is_stream_only() {
                 transcript.record(&event);
@@ -643,16 +642,21 @@ impl Driver {
         if self.live {
             self.emit(Outcome::Event(Box::new(event.clone()))).await?;
         }
-        self.observe(event).await
+        self.observe(event, spec).await
     }
 
     /// Folds one event into the state. Returns a stop when the turn is over.
-    async fn observe(&mut self, event: SessionEvent) -> Result<Option<TurnStop>, Halt> {
+    /// `spec` is the fold's record of a tool use, shared.
+    async fn observe(
+        &mut self,
+        event: SessionEvent,
+        spec: Option<Arc<CallSpec>>,
+    ) -> Result<Option<TurnStop>, Halt> {
         match event {
             SessionEvent::AgentCustomToolUse(_)
             | SessionEvent::AgentToolUse(_)
             | SessionEvent::AgentMcpToolUse(_) => {
-                if let Some(spec) = call_spec(&event, self.shared.options.self_hosted) {
+                if let Some(spec) = spec {
                     self.insert_call(spec);
                 }
             }
@@ -781,12 +785,12 @@ impl Driver {
         (used >= limit).then_some(TurnStop::TokenBudget { limit, used })
     }
 
-    fn insert_call(&mut self, spec: CallSpec) {
+    fn insert_call(&mut self, spec: Arc<CallSpec>) {
         let id = spec.call.tool_use_id.clone();
         if self.calls.contains_key(&id) {
             return;
         }
-        let mut call = Box::new(Call::new(spec));
+        let mut call = Call::new(spec);
         if self.answered.contains(&id)
             || call
                 .thread
@@ -1318,7 +1322,7 @@ impl Drop for Driver {
 #[cfg(test)]
 pub(super) fn future_sizes(shared: Arc<Shared>, tx: OutcomeTx) -> (usize, usize) {
     let session = SessionId::new("sesn_size".to_owned());
-    let mut driver = Driver::new(shared, session, None, tx, None);
+    let mut driver = Driver::new(shared, session, None, (tx, CancellationToken::new()), None);
     let run = std::mem::size_of_val(&driver.run(Vec::new()));
     let stream = driver
         .shared

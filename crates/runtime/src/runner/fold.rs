@@ -12,6 +12,7 @@
 //! (an echo is listed again once processed, possibly after the cursor).
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use steward_core::event::{
     EvaluatedPermission, SessionEvent, SessionStatusIdle, ToolConfirmationResult, ToolEvaluation,
@@ -190,7 +191,8 @@ pub(super) fn compare(a: &Timestamp, b: &Timestamp) -> std::cmp::Ordering {
 /// A call waiting for an answer, and the verdict allowing it (for one held for approval).
 #[derive(Debug, Clone)]
 pub(super) struct OpenCall {
-    pub(super) spec: CallSpec,
+    /// Shared with the driver's record of the same call.
+    pub(super) spec: Arc<CallSpec>,
     pub(super) allowed: bool,
 }
 
@@ -212,8 +214,13 @@ pub(super) struct Fold {
 }
 
 impl Fold {
-    /// Folds one event (each event once, in the order accepted).
-    pub(super) fn observe(&mut self, event: &SessionEvent, self_hosted: bool) {
+    /// Folds one event (each event once, in the order accepted). For a tool use, returns its
+    /// call, for the driver to share.
+    pub(super) fn observe(
+        &mut self,
+        event: &SessionEvent,
+        self_hosted: bool,
+    ) -> Option<Arc<CallSpec>> {
         self.cursor.update(event);
         if event.processed_at().is_none() && !event.is_stream_only() {
             if let Some(id) = event.raw_id() {
@@ -226,15 +233,13 @@ impl Fold {
         self.track_end(event);
         if let Some(id) = answered_id(event) {
             self.open.retain(|c| &c.spec.call.tool_use_id != id);
-            return;
+            return None;
         }
         match event {
             SessionEvent::AgentCustomToolUse(_)
             | SessionEvent::AgentToolUse(_)
             | SessionEvent::AgentMcpToolUse(_) => {
-                let Some(spec) = call_spec(event, self_hosted) else {
-                    return;
-                };
+                let spec = Arc::new(call_spec(event, self_hosted)?);
                 let dead_thread = spec
                     .thread
                     .as_ref()
@@ -248,10 +253,11 @@ impl Fold {
                     // first allocation is room for four.
                     self.open.reserve_exact(1);
                     self.open.push(OpenCall {
-                        spec,
+                        spec: spec.clone(),
                         allowed: false,
                     });
                 }
+                return Some(spec);
             }
             SessionEvent::UserToolConfirmation(confirmation) => {
                 let allow = confirmation.result == ToolConfirmationResult::Allow;
@@ -284,6 +290,7 @@ impl Fold {
             SessionEvent::SessionUsage(usage) => self.usage = Some(Box::new(usage.usage.clone())),
             _ => {}
         }
+        None
     }
 
     /// Remembers whether the last turn-relevant event ended a turn.

@@ -82,7 +82,7 @@ use std::time::Duration;
 use steward_core::event::UserEvent;
 use steward_core::{SessionId, UserId};
 use steward_tools::Registry;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -356,7 +356,7 @@ impl TurnBuilder {
     /// Starts driving and returns the outcomes as they happen. Must be called within a tokio
     /// runtime (the drive is a spawned task). Dropping the stream stops the drive.
     pub fn stream(self) -> TurnStream {
-        let (tx, rx) = mpsc::channel(64);
+        let (mut tx, rx) = futures::channel::mpsc::channel(64);
         let shared = self.runner.shared.clone();
         let fresh = shared
             .active
@@ -364,23 +364,35 @@ impl TurnBuilder {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(self.session.clone());
         if !fresh {
-            // Capacity is 64 and the channel is new: this cannot fail.
+            // The channel is new and has room: this cannot fail.
             let _ = tx.try_send(Box::new(Err(RunnerError::Busy(self.session))));
-            return TurnStream { rx, done: false };
+            return TurnStream {
+                rx,
+                done: false,
+                _stop: None,
+            };
         }
         let guard = ActiveGuard {
             shared: shared.clone(),
             session: self.session.clone(),
         };
+        // The drive's token: cancelled when the stream is dropped (the drive stops, its tools
+        // are cancelled) or when the drive ends.
+        let stop = tokio_util::sync::CancellationToken::new();
         tokio::spawn(dispatch::drive(
             shared,
             self.session,
             self.input,
             self.transcript,
             tx,
+            stop.clone(),
             guard,
         ));
-        TurnStream { rx, done: false }
+        TurnStream {
+            rx,
+            done: false,
+            _stop: Some(stop.drop_guard()),
+        }
     }
 
     /// Drives the turn to its end.
@@ -543,7 +555,7 @@ mod size_tests {
             .build()
             .unwrap();
         let runner = SessionRunner::builder(client, Registry::new()).build();
-        let (tx, _rx) = mpsc::channel(1);
+        let (tx, _rx) = futures::channel::mpsc::channel(1);
         let session = SessionId::new("sesn_size".to_owned());
         let guard = ActiveGuard {
             shared: runner.shared.clone(),
@@ -555,6 +567,7 @@ mod size_tests {
             vec![],
             None,
             tx.clone(),
+            tokio_util::sync::CancellationToken::new(),
             guard,
         );
         let size = std::mem::size_of_val(&drive);
