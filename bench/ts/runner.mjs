@@ -9,9 +9,10 @@
 // stream (the client's `fetch` passes the event-stream body through a stamping TransformStream)
 // and on a parallel raw SSE reader on the same event loop; `trips_us` holds, per round trip,
 // [own arrival → start, raw arrival → start, end → POST].
-// Memory: RSS before/after 1,000 `toolRunner` iterations (on a client without the stamping
+// Memory: RSS and anonymous RSS (`RssAnon`) before/after 1,000 `toolRunner` iterations (on a client without the stamping
 // wrapper), each on a session waiting on a call of `other` (a tool this runner does not have).
 // Prints one JSON line.
+import { readFileSync } from 'node:fs';
 import Anthropic from '../../conformance/ts/node_modules/@anthropic-ai/sdk/index.mjs';
 
 const [baseURL, sessionId, tripsArg, warmupArg, idleArg] = process.argv.slice(2);
@@ -136,9 +137,19 @@ for (let i = 0; i < trips + warmup; i++) {
 }
 
 // --- Memory.
+// Anonymous resident memory in bytes (`RssAnon` of /proc/self/status): the heap, V8's included,
+// without the executable's and libraries' file-backed pages that running new code pulls in.
+function rssAnon() {
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('RssAnon:'));
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
 globalThis.gc?.();
 await new Promise((r) => setTimeout(r, 200));
 const rssBefore = process.memoryUsage().rss;
+const anonBefore = rssAnon();
 let skipped = 0;
 const done = new Promise((resolve) => {
   if (idleIds.length === 0) resolve();
@@ -156,5 +167,14 @@ for (const id of idleIds) await plain.beta.sessions.events.send(id, message('Cal
 await done;
 await new Promise((r) => setTimeout(r, 500));
 const rssAfter = process.memoryUsage().rss;
-console.log(JSON.stringify({ trips_us: tripsUs, rss_before: rssBefore, rss_after: rssAfter }));
+const anonAfter = rssAnon();
+console.log(
+  JSON.stringify({
+    trips_us: tripsUs,
+    rss_before: rssBefore,
+    rss_after: rssAfter,
+    anon_before: anonBefore,
+    anon_after: anonAfter,
+  }),
+);
 process.exit(0);

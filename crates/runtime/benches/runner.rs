@@ -248,8 +248,13 @@ fn child_main() {
     rt.block_on(platform.shutdown());
 }
 
-/// Runs the memory child for `version` over `ids`: (RSS before, RSS after) in KiB.
-fn memory_child(platform: &PlatformProcess, version: &str, ids: &[String]) -> (u64, u64) {
+/// Runs the memory child for `version` over `ids`: ((RSS, RssAnon) before, (RSS, RssAnon) after)
+/// in KiB.
+fn memory_child(
+    platform: &PlatformProcess,
+    version: &str,
+    ids: &[String],
+) -> ((u64, u64), (u64, u64)) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .env(MEMORY_CHILD_ENV, version)
         .env("STEWARD_BENCH_BASE_URL", &platform.base_url)
@@ -263,12 +268,16 @@ fn memory_child(platform: &PlatformProcess, version: &str, ids: &[String]) -> (u
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "memory child failed: {}", out.status);
     let line = String::from_utf8(out.stdout).unwrap();
-    let mut parts = line.split_whitespace().map(|v| v.parse::<u64>().unwrap());
-    (parts.next().unwrap(), parts.next().unwrap())
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    ((v[0], v[2]), (v[1], v[3]))
 }
 
 /// The memory child: one runner on a current-thread runtime drives every session given on stdin
-/// into a turn waiting on `other`; prints the RSS before and after, in KiB.
+/// into a turn waiting on `other`; prints RSS before and after, then `RssAnon` before and after,
+/// in KiB.
 fn memory_main(version: &str) {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).unwrap();
@@ -320,7 +329,10 @@ fn memory_main(version: &str) {
         drop(outcomes);
         rss_after
     });
-    println!("{rss_before} {rss_after}");
+    println!(
+        "{} {} {} {}",
+        rss_before.0, rss_after.0, rss_before.1, rss_after.1
+    );
 }
 
 /// Plain HTTP to set things up.
@@ -381,15 +393,21 @@ async fn raw_reader(setup: Arc<Setup>, session: String, arrivals: Stamps) {
     }
 }
 
-fn rss_kib() -> u64 {
+/// Resident memory in KiB: (`VmRSS`, `RssAnon`) of /proc/self/status. `RssAnon` leaves out the
+/// file-backed pages (the binary's code) that running new code paths pulls in: a fixed cost that
+/// `VmRSS` would spread over the sessions.
+fn rss_kib() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .unwrap()
-        .parse()
-        .unwrap()
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (field("VmRSS:"), field("RssAnon:"))
 }
 
 fn pct(sorted: &[f64], q: f64) -> f64 {
@@ -642,9 +660,11 @@ fn main() {
             })
             .collect();
         report("@anthropic-ai/sdk 1.10.0", &o);
+        // Bytes, as node reports them; in KiB like the Rust side's.
+        let kib = |key: &str| v[key].as_f64().unwrap() / 1024.0;
         ts_mem = Some((
-            v["rss_before"].as_f64().unwrap(),
-            v["rss_after"].as_f64().unwrap(),
+            (kib("rss_before"), kib("anon_before")),
+            (kib("rss_after"), kib("anon_after")),
         ));
     } else {
         println!("  TypeScript SDK skipped: not installed in conformance/ts/node_modules");
@@ -653,8 +673,25 @@ fn main() {
     // --- Rust memory: one runner, `sessions` sessions waiting on `other`, in a child process
     // of its own for each HTTP version (a heap grown by one pass would hide the next one's).
     println!("\nmemory per idle session ({sessions} sessions waiting on another client's tool):");
-    let mut rust_per = Vec::new();
-    for (name, version) in [("HTTP/1.1", "http1"), ("h2c", "http2")] {
+    // Per session in KiB: (RSS, RssAnon) growth over the sessions.
+    let per = |before: (f64, f64), after: (f64, f64)| {
+        let n = sessions as f64;
+        ((after.0 - before.0) / n, (after.1 - before.1) / n)
+    };
+    let line = |name: &str, before: (f64, f64), after: (f64, f64)| {
+        let (rss, anon) = per(before, after);
+        println!(
+            "  {name:<30} RSS {:>7.0} -> {:>7.0} KiB: {rss:>6.1} KiB/session   anonymous {:>7.0} \
+             -> {:>7.0} KiB: {anon:>6.1} KiB/session",
+            before.0, after.0, before.1, after.1
+        );
+        (rss, anon)
+    };
+    let mut rust = Vec::new();
+    for (name, version) in [
+        ("steward SessionRunner, HTTP/1.1", "http1"),
+        ("steward SessionRunner, h2c", "http2"),
+    ] {
         let ids: Vec<String> = setup_rt.block_on(async {
             let mut ids = Vec::new();
             for _ in 0..sessions {
@@ -663,21 +700,17 @@ fn main() {
             ids
         });
         let (before, after) = memory_child(&platform, version, &ids);
-        let per = after.saturating_sub(before) as f64 / sessions as f64;
-        println!(
-            "  steward SessionRunner {name:<9}RSS {before} KiB -> {after} KiB: {per:.1} KiB/session"
-        );
-        rust_per.push(per);
+        let f = |(a, b): (u64, u64)| (a as f64, b as f64);
+        rust.push(line(name, f(before), f(after)));
     }
-    if let Some((b, a)) = ts_mem {
-        let per = (a - b) / 1024.0 / sessions as f64;
-        println!(
-            "  @anthropic-ai/sdk 1.10.0          RSS {:.0} KiB -> {:.0} KiB: {per:.1} KiB/session \
-             ({:.1}x steward over HTTP/1.1, {:.1}x over h2c)",
-            b / 1024.0,
-            a / 1024.0,
-            per / rust_per[0],
-            per / rust_per[1]
-        );
+    if let Some((before, after)) = ts_mem {
+        let (rss, anon) = line("@anthropic-ai/sdk 1.10.0", before, after);
+        for ((name, _), (r, a)) in [("HTTP/1.1", ()), ("h2c", ())].iter().zip(&rust) {
+            println!(
+                "  TypeScript / steward over {name}: {:.1}x by RSS, {:.1}x by anonymous memory",
+                rss / r,
+                anon / a
+            );
+        }
     }
 }
