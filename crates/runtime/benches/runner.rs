@@ -27,9 +27,10 @@
 //!
 //! **Memory**: 1,000 sessions, each in a turn waiting on a call of `other` (a tool no runner
 //! here has, so the session idles in `requires_action`); Rust: one runner drives all of them
-//! (`answer_unknown_tools(false)`) on a current-thread runtime; TypeScript: 1,000 `toolRunner`
-//! iterations. RSS after minus RSS before (both taken once every session has its stream open),
-//! divided by 1,000.
+//! (`answer_unknown_tools(false)`) on a current-thread runtime, in a child process of its own
+//! for each HTTP version (HTTP/1.1, h2c), one consumer draining every turn's outcomes;
+//! TypeScript: 1,000 `toolRunner` iterations. RSS and anonymous RSS (`RssAnon`) after minus
+//! before (both taken once every session has its stream open), divided by 1,000.
 
 #![expect(clippy::print_stdout, reason = "the bench prints its figures")]
 #![expect(clippy::unwrap_used, reason = "a bench fails on any unexpected error")]
@@ -373,6 +374,14 @@ impl Setup {
             .await;
         s["id"].as_str().unwrap().to_owned()
     }
+
+    async fn sessions(&self, agent: &str, env: &str, n: usize) -> Vec<String> {
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            ids.push(self.session(agent, env).await);
+        }
+        ids
+    }
 }
 
 /// Reads the session's stream raw and stamps each `agent.custom_tool_use` as its bytes arrive.
@@ -628,12 +637,7 @@ fn main() {
     let mut ts_mem = None;
     if ts_ready {
         let ts_session = setup_rt.block_on(setup.session(&agent, &env));
-        let mut ids = Vec::new();
-        setup_rt.block_on(async {
-            for _ in 0..sessions {
-                ids.push(setup.session(&agent, &env).await);
-            }
-        });
+        let ids = setup_rt.block_on(setup.sessions(&agent, &env, sessions));
         let out = Command::new("node")
             .arg(&script)
             .arg(&platform.base_url)
@@ -692,20 +696,14 @@ fn main() {
         ("steward SessionRunner, HTTP/1.1", "http1"),
         ("steward SessionRunner, h2c", "http2"),
     ] {
-        let ids: Vec<String> = setup_rt.block_on(async {
-            let mut ids = Vec::new();
-            for _ in 0..sessions {
-                ids.push(setup.session(&agent, &env).await);
-            }
-            ids
-        });
+        let ids = setup_rt.block_on(setup.sessions(&agent, &env, sessions));
         let (before, after) = memory_child(&platform, version, &ids);
         let f = |(a, b): (u64, u64)| (a as f64, b as f64);
         rust.push(line(name, f(before), f(after)));
     }
     if let Some((before, after)) = ts_mem {
         let (rss, anon) = line("@anthropic-ai/sdk 1.10.0", before, after);
-        for ((name, _), (r, a)) in [("HTTP/1.1", ()), ("h2c", ())].iter().zip(&rust) {
+        for (name, (r, a)) in ["HTTP/1.1", "h2c"].iter().zip(&rust) {
             println!(
                 "  TypeScript / steward over {name}: {:.1}x by RSS, {:.1}x by anonymous memory",
                 rss / r,

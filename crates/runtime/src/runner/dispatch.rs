@@ -248,13 +248,7 @@ pub(super) async fn drive(
 ) {
     let span = tracing::info_span!("session_runner", session_id = %session);
     let fold = shared.memos().take(&session);
-    let mut driver = Driver::new(
-        shared.clone(),
-        session.clone(),
-        transcript,
-        (tx, stop),
-        fold,
-    );
+    let mut driver = Driver::new(shared.clone(), session.clone(), transcript, tx, stop, fold);
     let outcome = tracing::Instrument::instrument(driver.run(input), span).await;
     // The fold depends on the events accepted only, so it is valid however the drive ended.
     let fold = std::mem::take(&mut driver.fold);
@@ -330,7 +324,8 @@ impl Driver {
         shared: Arc<Shared>,
         session: SessionId,
         transcript: Option<Transcript>,
-        (tx, cancel): (OutcomeTx, CancellationToken),
+        tx: OutcomeTx,
+        cancel: CancellationToken,
         fold: Option<Fold>,
     ) -> Self {
         let resumed = fold.is_some();
@@ -1322,7 +1317,7 @@ impl Drop for Driver {
 #[cfg(test)]
 pub(super) fn future_sizes(shared: Arc<Shared>, tx: OutcomeTx) -> (usize, usize) {
     let session = SessionId::new("sesn_size".to_owned());
-    let mut driver = Driver::new(shared, session, None, (tx, CancellationToken::new()), None);
+    let mut driver = Driver::new(shared, session, None, tx, CancellationToken::new(), None);
     let run = std::mem::size_of_val(&driver.run(Vec::new()));
     let stream = driver
         .shared

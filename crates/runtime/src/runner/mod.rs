@@ -540,6 +540,7 @@ impl SessionRunnerBuilder {
         }
     }
 }
+
 #[cfg(test)]
 mod size_tests {
     use super::*;
